@@ -1,0 +1,246 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dragoman-news/dragoman/cache"
+	"github.com/dragoman-news/dragoman/gateway"
+	"github.com/dragoman-news/dragoman/gateway/glossary"
+	"github.com/dragoman-news/dragoman/gateway/httpapi"
+	"github.com/dragoman-news/dragoman/gateway/llm"
+	"github.com/dragoman-news/dragoman/gateway/llmtest"
+	"github.com/dragoman-news/dragoman/gateway/metrics"
+	"github.com/dragoman-news/dragoman/prompts"
+)
+
+// app is the wired gateway: every component, built from a config.
+type app struct {
+	cfg     *config
+	log     *slog.Logger
+	service *gateway.Service
+	memory  *cache.Memory
+	tiers   *cache.Layered
+	metrics *metrics.Metrics
+	model   *llm.Client // nil when no model is configured
+
+	// closers run on shutdown, in reverse order.
+	closers []func()
+	// background runs until the context given to start ends.
+	background []func(ctx context.Context)
+	wg         sync.WaitGroup
+}
+
+// newApp builds the gateway from cfg.
+func newApp(cfg *config, log *slog.Logger) (*app, error) {
+	a := &app{cfg: cfg, log: log, metrics: metrics.New()}
+	if err := a.wire(); err != nil {
+		a.close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *app) wire() error {
+	cfg := a.cfg
+	p, err := prompts.Embedded()
+	if err != nil {
+		return err
+	}
+	gloss := glossary.Starter()
+	if cfg.Glossary != "" {
+		file, err := glossary.Load(cfg.Glossary)
+		if err != nil {
+			return err
+		}
+		gloss = glossary.Merge(gloss, file)
+	}
+
+	a.memory = cache.NewMemory(cache.MemoryConfig{TTL: cfg.CacheTTL, MaxBytes: cfg.CacheMaxBytes})
+	a.background = append(a.background, a.memory.Run)
+	a.tiers = cache.NewLayered(func(err error) { a.log.Warn("cache tier failed", "error", err) }, a.memory)
+
+	baseURL, model := cfg.BaseURL, cfg.Model
+	if cfg.Demo {
+		if baseURL, err = a.startSimulator(); err != nil {
+			return err
+		}
+		if model == "" {
+			model = llmtest.DemoModel
+		}
+	}
+	notReady := readiness(cfg, model)
+	if notReady == "" {
+		azure := cfg.APIType == "azure" || (cfg.APIType == "auto" && llm.IsAzureURL(baseURL))
+		a.model = llm.New(llm.Config{
+			BaseURL: baseURL, APIKey: cfg.APIKey, Azure: azure, AzureAPIVersion: cfg.AzureAPIVersion,
+			Temperature: cfg.Temperature, TokenField: cfg.TokenField,
+			CallTimeout: cfg.UpstreamTimeout, Retries: cfg.Retries,
+			RetryBase: 500 * time.Millisecond, RetryMax: 20 * time.Second,
+			MaxConcurrent: cfg.MaxConcurrent, MaxQueue: cfg.MaxQueue, QueueRetryAfter: time.Second,
+			MaxResponseBytes: cfg.MaxResponse,
+			HTTPClient:       &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()},
+			Observer:         a.metrics,
+		})
+	}
+	deps := gateway.Deps{Prompts: p, Cache: a.tiers, CacheTTL: cfg.CacheTTL, Glossary: gloss}
+	if a.model != nil {
+		deps.Model = a.model
+	}
+	summaryModel := cfg.SummaryModel
+	if summaryModel == "" {
+		summaryModel = model
+	}
+	a.service, err = gateway.NewService(gateway.Config{
+		TranslationModel: model, SummaryModel: summaryModel, NotReady: notReady, Demo: cfg.Demo,
+		Limits:      gateway.Limits{MaxTextBytes: int(cfg.MaxArticleBytes)},
+		ChunkTokens: cfg.ChunkTokens, SummaryChunkTokens: cfg.SummaryChunk,
+		ChunkConcurrency: cfg.ChunkConcurrency, MaxOutputTokens: cfg.MaxOutputTokens,
+	}, deps)
+	if err != nil {
+		return err
+	}
+	a.registerMetrics()
+	return nil
+}
+
+// readiness says why the gateway cannot call a model, or "" when it can.
+func readiness(cfg *config, model string) string {
+	if model == "" {
+		return "No model is configured: set DRAGOMAN_MODEL (and OPENAI_BASE_URL for a server other than OpenAI, e.g. http://localhost:11434/v1 for Ollama), or start with --demo."
+	}
+	u, err := url.Parse(cfg.BaseURL)
+	if !cfg.Demo && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+		return fmt.Sprintf("OPENAI_BASE_URL %q is not an http(s) URL.", cfg.BaseURL)
+	}
+	if !cfg.Demo && cfg.APIKey == "" && (u.Hostname() == "api.openai.com" || llm.IsAzureURL(cfg.BaseURL)) {
+		return "OPENAI_API_KEY is not set: OpenAI and Azure OpenAI need a key."
+	}
+	return ""
+}
+
+// startSimulator serves the built-in simulator on a loopback port, so that
+// demo mode goes through the same HTTP client as a real server.
+func (a *app) startSimulator() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("demo simulator: %w", err)
+	}
+	srv := &http.Server{Handler: llmtest.New(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	a.closers = append(a.closers, func() { _ = srv.Close() })
+	return "http://" + ln.Addr().String() + "/v1", nil
+}
+
+func (a *app) registerMetrics() {
+	m := a.metrics
+	counts := a.service.CacheCounts
+	m.CounterFunc("dragoman_cache_hits_total", "Answers served from the cache.", func() float64 { return float64(counts().Hits) })
+	m.CounterFunc("dragoman_cache_misses_total", "Answers computed (not in the cache).", func() float64 { return float64(counts().Misses) })
+	m.CounterFunc("dragoman_cache_coalesced_total", "Requests that shared an identical request's computation.", func() float64 { return float64(counts().Shared) })
+	m.CounterFunc("dragoman_cache_evictions_total", "Entries evicted from the memory cache by its byte cap.", func() float64 { return float64(a.memory.Stats().Evictions) })
+	m.CounterFunc("dragoman_cache_expirations_total", "Entries expired from the memory cache.", func() float64 { return float64(a.memory.Stats().Expirations) })
+	m.CounterFunc("dragoman_cache_tier_errors_total", "Failures of cache tiers (ignored: the request goes on).", func() float64 { return float64(a.tiers.Errors()) })
+	m.GaugeFunc("dragoman_cache_bytes", "Bytes held by the memory cache.", func() float64 { return float64(a.memory.Stats().Bytes) })
+	m.GaugeFunc("dragoman_cache_items", "Entries held by the memory cache.", func() float64 { return float64(a.memory.Stats().Items) })
+	m.GaugeFunc("dragoman_cache_max_bytes", "Byte cap of the memory cache.", func() float64 { return float64(a.memory.Stats().MaxBytes) })
+	m.GaugeFunc("dragoman_upstream_in_flight", "Model calls in flight.", func() float64 {
+		if a.model == nil {
+			return 0
+		}
+		n, _ := a.model.Load()
+		return float64(n)
+	})
+	m.GaugeFunc("dragoman_upstream_queued", "Model calls waiting for a slot.", func() float64 {
+		if a.model == nil {
+			return 0
+		}
+		_, n := a.model.Load()
+		return float64(n)
+	})
+}
+
+// handler returns the HTTP API.
+func (a *app) handler() http.Handler {
+	return httpapi.New(httpapi.Config{
+		MaxBodyBytes: a.cfg.MaxBodyBytes, RequestTimeout: a.cfg.RequestTimeout, StreamHeartbeat: a.cfg.StreamHeartbeat,
+	}, httpapi.Deps{
+		Translator: a.service,
+		Ready: map[string]httpapi.Check{
+			"model": func(context.Context) error { return a.service.Ready() },
+		},
+		CacheStats: a.cacheStats,
+		Metrics:    a.metrics,
+		Logger:     a.log,
+	})
+}
+
+// cacheStats is served at /v1/cache/stats.
+func (a *app) cacheStats() any {
+	return map[string]any{
+		"requests":    a.service.CacheCounts(),
+		"memory":      a.memory.Stats(),
+		"tier_errors": a.tiers.Errors(),
+	}
+}
+
+// start runs the background tasks until ctx ends.
+func (a *app) start(ctx context.Context) {
+	for _, run := range a.background {
+		a.wg.Go(func() { run(ctx) })
+	}
+}
+
+// close waits for the background tasks and releases resources.
+func (a *app) close() {
+	a.wg.Wait()
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		a.closers[i]()
+	}
+}
+
+// describe is the start-up log line's view of the configuration.
+func (a *app) describe() []any {
+	translation, summary := a.service.Models()
+	attrs := []any{"model", translation, "summary_model", summary, "demo", a.cfg.Demo}
+	if !a.cfg.Demo {
+		attrs = append(attrs, "base_url", redactURL(a.cfg.BaseURL))
+	}
+	if err := a.service.Ready(); err != nil {
+		attrs = append(attrs, "ready", false, "reason", gateway.AsError(err).Detail)
+	}
+	return attrs
+}
+
+// redactURL hides credentials embedded in a URL.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(invalid URL)"
+	}
+	return u.Redacted()
+}
+
+var errUsage = errors.New("usage")
+
+func usageText() string {
+	return strings.TrimSpace(`
+Dragoman translates and summarizes Arabic news through any OpenAI-compatible model.
+
+Usage:
+  dragoman serve [flags]                 start the gateway (see docs: README.md)
+  dragoman translate [flags] [FILE|-]    translate an article from a file or standard input
+  dragoman summarize [flags] [FILE|-]    summarize an article
+  dragoman config                        print the configuration table (flags and environment)
+  dragoman version                       print the version
+
+Every flag has an environment variable; run 'dragoman serve -h' for the list.`)
+}

@@ -1,0 +1,223 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dragoman-news/dragoman/gateway/llm"
+)
+
+// config is every setting of the binary. Each comes from, in increasing
+// priority: its default, its environment variable, its flag.
+type config struct {
+	Addr            string
+	BaseURL         string
+	APIKey          string
+	APIType         string
+	AzureAPIVersion string
+	Model           string
+	SummaryModel    string
+	Demo            bool
+
+	Temperature     float64
+	TokenField      string
+	MaxOutputTokens int
+	UpstreamTimeout time.Duration
+	RequestTimeout  time.Duration
+	Retries         int
+	MaxConcurrent   int
+	MaxQueue        int
+	MaxResponse     int64
+
+	CacheTTL      time.Duration
+	CacheMaxBytes int64
+
+	MaxBodyBytes     int64
+	MaxArticleBytes  int64
+	ReadTimeout      time.Duration
+	ShutdownTimeout  time.Duration
+	StreamHeartbeat  time.Duration
+	ChunkTokens      int
+	SummaryChunk     int
+	ChunkConcurrency int
+	Glossary         string
+
+	LogFormat string
+	LogLevel  string
+}
+
+// setting is one entry of the registry.
+type setting struct {
+	flag, env, def, help string
+	set                  func(string) error
+}
+
+// settings is the registry: the one list of every setting, from which the
+// flags, the environment lookup and the README table are made.
+func settings(c *config) []setting {
+	return []setting{
+		{"addr", "DRAGOMAN_ADDR", ":8080", "Address the gateway listens on.", str(&c.Addr)},
+		{"base-url", "OPENAI_BASE_URL", "https://api.openai.com/v1", "Base URL of the OpenAI-compatible server: Ollama `http://localhost:11434/v1`, vLLM, llama.cpp server, OpenRouter, or an Azure OpenAI resource URL.", str(&c.BaseURL)},
+		{"api-key", "OPENAI_API_KEY", "", "API key for the model server (never logged). Local servers need none.", str(&c.APIKey)},
+		{"api-type", "DRAGOMAN_API_TYPE", "auto", "`openai`, `azure`, or `auto` (Azure when the base URL is an Azure OpenAI host).", oneOf(&c.APIType, "auto", "openai", "azure")},
+		{"azure-api-version", "DRAGOMAN_AZURE_API_VERSION", "2024-10-21", "Azure OpenAI API version.", str(&c.AzureAPIVersion)},
+		{"model", "DRAGOMAN_MODEL", "", "Translation model (the deployment name on Azure). Without it, `serve` starts but is not ready.", str(&c.Model)},
+		{"summary-model", "DRAGOMAN_SUMMARY_MODEL", "", "Summary model; defaults to the translation model.", str(&c.SummaryModel)},
+		{"demo", "DRAGOMAN_DEMO", "false", "Use the built-in deterministic simulator instead of a model server; every answer is marked `\"demo\": true`.", boolean(&c.Demo)},
+		{"temperature", "DRAGOMAN_TEMPERATURE", "0", "Sampling temperature, 0 to 2. Zero really reaches the server (sent as 1e-6, which every server treats as greedy).", float(&c.Temperature, 0, 2)},
+		{"token-field", "DRAGOMAN_TOKEN_FIELD", "max_tokens", "Name of the output token limit field: `max_tokens` (Ollama and most servers) or `max_completion_tokens` (newer OpenAI models).", oneOf(&c.TokenField, llm.MaxTokens, llm.MaxCompletionTokens)},
+		{"max-output-tokens", "DRAGOMAN_MAX_OUTPUT_TOKENS", "4096", "Output token limit of each model call; a streamed answer that runs far past it is cut and rejected.", integer(&c.MaxOutputTokens, 16)},
+		{"upstream-timeout", "DRAGOMAN_UPSTREAM_TIMEOUT", "120s", "Time limit of one model call, inside the request timeout.", duration(&c.UpstreamTimeout)},
+		{"request-timeout", "DRAGOMAN_REQUEST_TIMEOUT", "300s", "Time limit of one request, retries and every chunk included.", duration(&c.RequestTimeout)},
+		{"retries", "DRAGOMAN_RETRIES", "2", "Retries of a model call that failed with 429, 5xx, a timeout or a connection error (exponential backoff with jitter, honouring Retry-After).", integer(&c.Retries, 0)},
+		{"max-concurrent", "DRAGOMAN_MAX_CONCURRENT", "8", "Model calls in flight at once, across all requests.", integer(&c.MaxConcurrent, 1)},
+		{"max-queue", "DRAGOMAN_MAX_QUEUE", "64", "Model calls that may wait for a slot; beyond that, requests get 429 with Retry-After.", integer(&c.MaxQueue, 0)},
+		{"max-response-bytes", "DRAGOMAN_MAX_RESPONSE_BYTES", "8MiB", "Largest model server response read.", byteSize(&c.MaxResponse)},
+		{"cache-ttl", "DRAGOMAN_CACHE_TTL", "24h", "How long a translation or summary stays cached.", duration(&c.CacheTTL)},
+		{"cache-max-bytes", "DRAGOMAN_CACHE_MAX_BYTES", "256MiB", "Memory cap of the in-memory cache; the oldest entries are evicted above it.", byteSize(&c.CacheMaxBytes)},
+		{"max-body-bytes", "DRAGOMAN_MAX_BODY_BYTES", "2MiB", "Largest request body; larger ones get 413.", byteSize(&c.MaxBodyBytes)},
+		{"max-article-bytes", "DRAGOMAN_MAX_ARTICLE_BYTES", "512KiB", "Largest article text (or HTML); longer ones get 413.", byteSize(&c.MaxArticleBytes)},
+		{"read-timeout", "DRAGOMAN_READ_TIMEOUT", "30s", "Time limit for reading a request's headers and body.", duration(&c.ReadTimeout)},
+		{"shutdown-timeout", "DRAGOMAN_SHUTDOWN_TIMEOUT", "30s", "How long requests in flight may finish after SIGINT or SIGTERM.", duration(&c.ShutdownTimeout)},
+		{"stream-heartbeat", "DRAGOMAN_STREAM_HEARTBEAT", "15s", "Interval of comment lines on an idle event stream, for proxies; 0 turns them off.", duration(&c.StreamHeartbeat)},
+		{"chunk-tokens", "DRAGOMAN_CHUNK_TOKENS", "800", "Article tokens (o200k) per translation call; longer articles are split between paragraphs or sentences and translated in parallel.", integer(&c.ChunkTokens, 50)},
+		{"summary-chunk-tokens", "DRAGOMAN_SUMMARY_CHUNK_TOKENS", "6000", "Article tokens per summary call; longer articles are summarized from notes on each part.", integer(&c.SummaryChunk, 50)},
+		{"chunk-concurrency", "DRAGOMAN_CHUNK_CONCURRENCY", "4", "Parallel model calls of one request (under the global limit).", integer(&c.ChunkConcurrency, 1)},
+		{"glossary", "DRAGOMAN_GLOSSARY", "", "Glossary file (.json or .csv, Arabic => English), added to the built-in names; see docs/glossary.md.", str(&c.Glossary)},
+		{"log-format", "DRAGOMAN_LOG_FORMAT", "text", "Log format: `text` or `json`.", oneOf(&c.LogFormat, "text", "json")},
+		{"log-level", "DRAGOMAN_LOG_LEVEL", "info", "Log level: `debug`, `info`, `warn` or `error`.", oneOf(&c.LogLevel, "debug", "info", "warn", "error")},
+	}
+}
+
+// loadConfig fills a config from defaults, the environment and args. It
+// returns the arguments left after the flags.
+func loadConfig(name string, args []string, getenv func(string) string, output io.Writer, extra func(*flag.FlagSet)) (*config, []string, error) {
+	c := &config{}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(output)
+	for _, s := range settings(c) {
+		if err := s.set(s.def); err != nil {
+			return nil, nil, fmt.Errorf("default of %s: %w", s.env, err)
+		}
+		if v := getenv(s.env); v != "" {
+			if err := s.set(v); err != nil {
+				return nil, nil, fmt.Errorf("%s=%q: %w", s.env, v, err)
+			}
+		}
+		fs.Func(s.flag, s.help+" (env "+s.env+")", s.set)
+	}
+	if extra != nil {
+		extra(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	return c, fs.Args(), nil
+}
+
+// markdownTable renders the registry for README.md.
+func markdownTable() string {
+	var b strings.Builder
+	b.WriteString("| Flag | Environment variable | Default | Meaning |\n|---|---|---|---|\n")
+	for _, s := range settings(&config{}) {
+		def := "`" + s.def + "`"
+		if s.def == "" {
+			def = "(none)"
+		}
+		fmt.Fprintf(&b, "| `--%s` | `%s` | %s | %s |\n", s.flag, s.env, def, s.help)
+	}
+	return b.String()
+}
+
+func str(p *string) func(string) error {
+	return func(v string) error { *p = strings.TrimSpace(v); return nil }
+}
+
+func boolean(p *bool) func(string) error {
+	return func(v string) error {
+		b, err := strconv.ParseBool(strings.TrimSpace(v))
+		if err != nil {
+			return errors.New("want true or false")
+		}
+		*p = b
+		return nil
+	}
+}
+
+func integer(p *int, least int) func(string) error {
+	return func(v string) error {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			return errors.New("want a whole number")
+		}
+		if n < least {
+			return fmt.Errorf("want at least %d", least)
+		}
+		*p = n
+		return nil
+	}
+}
+
+func float(p *float64, lo, hi float64) func(string) error {
+	return func(v string) error {
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil || math.IsNaN(f) || f < lo || f > hi {
+			return fmt.Errorf("want a number from %g to %g", lo, hi)
+		}
+		*p = f
+		return nil
+	}
+}
+
+func duration(p *time.Duration) func(string) error {
+	return func(v string) error {
+		d, err := time.ParseDuration(strings.TrimSpace(v))
+		if err != nil || d < 0 {
+			return errors.New("want a duration such as 30s or 5m")
+		}
+		*p = d
+		return nil
+	}
+}
+
+func oneOf(p *string, values ...string) func(string) error {
+	return func(v string) error {
+		v = strings.ToLower(strings.TrimSpace(v))
+		for _, ok := range values {
+			if v == ok {
+				*p = v
+				return nil
+			}
+		}
+		return fmt.Errorf("want one of %s", strings.Join(values, ", "))
+	}
+}
+
+// byteSize reads a size such as 512, 64KiB, 2MiB, 1GiB (or KB, MB, GB).
+func byteSize(p *int64) func(string) error {
+	return func(v string) error {
+		s := strings.TrimSpace(v)
+		mult := int64(1)
+		for _, u := range []struct {
+			suffix string
+			mult   int64
+		}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1000}, {"MB", 1000 * 1000}, {"GB", 1000 * 1000 * 1000}, {"B", 1}} {
+			if rest, ok := strings.CutSuffix(s, u.suffix); ok {
+				s, mult = strings.TrimSpace(rest), u.mult
+				break
+			}
+		}
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n <= 0 || n > math.MaxInt64/mult {
+			return errors.New("want a positive size such as 65536, 512KiB or 2MiB")
+		}
+		*p = n * mult
+		return nil
+	}
+}

@@ -1,0 +1,175 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"mime"
+	"net/http"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/dragoman-news/dragoman/gateway"
+)
+
+// readBody reads the whole body, up to the limit.
+func (s *Server) readBody(c echo.Context) ([]byte, error) {
+	r := c.Request()
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, s.cfg.MaxBodyBytes))
+	if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
+		return nil, gateway.Errorf(gateway.CodeBodyTooLarge, "The request body is larger than %d bytes (DRAGOMAN_MAX_BODY_BYTES).", s.cfg.MaxBodyBytes)
+	}
+	if err != nil {
+		return nil, gateway.Wrap(gateway.CodeMalformedJSON, err, "The request body could not be read.")
+	}
+	return body, nil
+}
+
+// decodeArticle reads an article request. A JSON body decodes strictly into
+// dst; a text/plain or text/html body is the article itself, its options in
+// the query string.
+func (s *Server) decodeArticle(c echo.Context, dst any, article *gateway.Article) error {
+	r := c.Request()
+	mediaType := "application/json"
+	if ct := r.Header.Get(echo.HeaderContentType); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil {
+			return gateway.Errorf(gateway.CodeUnsupportedMedia, "The Content-Type %q cannot be parsed.", ct)
+		}
+		mediaType = mt
+	}
+	switch {
+	case mediaType == "application/json" || strings.HasSuffix(mediaType, "+json"),
+		mediaType == "text/plain", mediaType == "text/html":
+	default:
+		return gateway.Errorf(gateway.CodeUnsupportedMedia, "Send application/json, text/plain or text/html, not %q.", mediaType)
+	}
+	body, err := s.readBody(c)
+	if err != nil {
+		return err
+	}
+	if !utf8.Valid(body) {
+		return gateway.Errorf(gateway.CodeInvalidUTF8, "The request body is not valid UTF-8.")
+	}
+	if mediaType == "text/plain" || mediaType == "text/html" {
+		article.Text = string(body)
+		if mediaType == "text/html" {
+			article.Format = gateway.FormatHTML
+		}
+		return queryOptions(c, dst, article)
+	}
+	return decodeJSON(body, dst)
+}
+
+// decodeJSON decodes one JSON object into dst, refusing unknown fields,
+// wrong types and trailing data, and naming the field at fault.
+func decodeJSON(body []byte, dst any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return gateway.Errorf(gateway.CodeMalformedJSON, "The request body is empty; send a JSON object.")
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(body, &fields); err != nil {
+		return jsonError(err)
+	}
+	known := jsonFields(reflect.TypeOf(dst).Elem())
+	for name := range fields {
+		if !known[name] {
+			return gateway.FieldError(gateway.CodeUnknownField, name, "Unknown field %q; the fields are: %s.", name, strings.Join(slices.Sorted(maps.Keys(known)), ", "))
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(dst); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return gateway.Errorf(gateway.CodeMalformedJSON, "The request body has data after the JSON object.")
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	if syntax, ok := errors.AsType[*json.SyntaxError](err); ok {
+		return gateway.Wrap(gateway.CodeMalformedJSON, err, fmt.Sprintf("The request body is not valid JSON (at byte %d).", syntax.Offset))
+	}
+	if typ, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+		if typ.Field == "" {
+			return gateway.Wrap(gateway.CodeMalformedJSON, err, "The request body must be a JSON object.")
+		}
+		return &gateway.Error{Code: gateway.CodeInvalidField, Field: typ.Field, Err: err,
+			Detail: fmt.Sprintf("The field %q must be %s, not a JSON %s.", typ.Field, jsonKind(typ.Type), typ.Value)}
+	}
+	return gateway.Wrap(gateway.CodeMalformedJSON, err, "The request body is not valid JSON.")
+}
+
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Int, reflect.Int64, reflect.Float64:
+		return "a number"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	case reflect.Slice:
+		return "an array"
+	}
+	return t.String()
+}
+
+// jsonFields lists the JSON names of a struct's fields, embedded ones
+// included.
+func jsonFields(t reflect.Type) map[string]bool {
+	out := map[string]bool{}
+	for f := range t.Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case name == "-":
+		case f.Anonymous && name == "":
+			for n := range jsonFields(f.Type) {
+				out[n] = true
+			}
+		case f.IsExported():
+			if name == "" {
+				name = f.Name
+			}
+			out[name] = true
+		}
+	}
+	return out
+}
+
+// queryOptions fills an article's options from the query string, for a
+// request whose body is the article itself.
+func queryOptions(c echo.Context, dst any, article *gateway.Article) error {
+	q := c.QueryParams()
+	article.Title = q.Get("title")
+	article.SourceLang = q.Get("source_lang")
+	article.TargetLang = q.Get("target_lang")
+	if f := q.Get("format"); f != "" {
+		article.Format = f
+	}
+	if g := q.Get("glossaries"); g != "" {
+		article.Glossaries = strings.Split(g, ",")
+	}
+	if b := q.Get("bullets"); b != "" {
+		sum, ok := dst.(*gateway.SummarizeRequest)
+		if !ok {
+			return gateway.FieldError(gateway.CodeUnknownField, "bullets", "bullets applies to /v1/summarize only.")
+		}
+		n, err := strconv.Atoi(b)
+		if err != nil {
+			return gateway.FieldError(gateway.CodeInvalidField, "bullets", "bullets must be a whole number.")
+		}
+		sum.Bullets = n
+	}
+	return nil
+}
