@@ -147,7 +147,7 @@ func checkScript(answer string) *Error {
 
 var (
 	number   = regexp.MustCompile(`[0-9]+(?:[.,][0-9]+)*`)
-	dateLike = regexp.MustCompile(`^[0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}$`)
+	dateLike = regexp.MustCompile(`\b[0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}\b`)
 )
 
 // numbers returns the numbers of s, in any digit script, in a canonical
@@ -156,15 +156,15 @@ var (
 // spell out its month.
 func numbers(s string) []string {
 	var out []string
-	for _, raw := range number.FindAllString(arabic.ASCIIDigits(s), -1) {
-		if dateLike.MatchString(raw) {
-			for _, part := range strings.FieldsFunc(raw, func(r rune) bool { return r == '-' || r == '/' || r == '.' }) {
-				if len(part) == 4 {
-					out = append(out, part)
-				}
+	s = dateLike.ReplaceAllStringFunc(arabic.ASCIIDigits(s), func(date string) string {
+		for _, part := range strings.FieldsFunc(date, func(r rune) bool { return r == '-' || r == '/' || r == '.' }) {
+			if len(part) == 4 {
+				out = append(out, part)
 			}
-			continue
 		}
+		return " "
+	})
+	for _, raw := range number.FindAllString(s, -1) {
 		out = append(out, canonicalNumber(raw))
 	}
 	return out

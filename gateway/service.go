@@ -67,6 +67,7 @@ type Service struct {
 	summary  summarySchemas
 
 	translateHash, summarizeHash string
+	glossaryPrint                string // the glossary's fingerprint, for keys
 }
 
 // NewService checks cfg and deps and returns a service.
@@ -97,6 +98,7 @@ func NewService(cfg Config, deps Deps) (*Service, error) {
 	if s.tokens == nil {
 		s.tokens = O200k()
 	}
+	s.glossaryPrint = s.glossary.Fingerprint()
 	var err error
 	if s.translateHash, err = deps.Prompts.Hash("translate.tmpl"); err != nil {
 		return nil, err
@@ -133,11 +135,16 @@ type prepared struct {
 	source Language
 	target Language
 	title  string
-	terms  []glossary.Term
+	// The glossary as asked for. The terms that occur in the text are
+	// selected only when a model is called (see selectTerms): a cache hit
+	// does not need them.
+	glossary   map[string]string
+	glossaries []string
+	terms      []glossary.Term
 }
 
-// prepare reads a validated article: it extracts HTML, normalizes, detects
-// the language and selects the glossary terms that occur in it.
+// prepare reads a validated article: it extracts HTML, normalizes and
+// detects the language.
 func (s *Service) prepare(a *Article) (*prepared, error) {
 	text, title := a.Text, a.Title
 	if a.Format == FormatHTML {
@@ -171,15 +178,23 @@ func (s *Service) prepare(a *Article) (*prepared, error) {
 	if p.title == "" && len(p.paras) > 1 {
 		p.title = derivedTitle(p.paras[0])
 	}
-	terms, err := s.glossary.Select(p.text, a.Glossaries, a.Glossary)
-	if errors.Is(err, glossary.ErrUnknownGlossary) {
-		return nil, FieldError(CodeInvalidField, "glossaries", "%s; the glossaries are: %s.", strings.TrimPrefix(err.Error(), "glossary: "), strings.Join(s.glossary.Names(), ", "))
+	for _, name := range a.Glossaries {
+		if !s.glossary.Has(name) {
+			return nil, FieldError(CodeInvalidField, "glossaries", "There is no glossary %q; the glossaries are: %s.", name, strings.Join(s.glossary.Names(), ", "))
+		}
 	}
+	p.glossary, p.glossaries = a.Glossary, a.Glossaries
+	return p, nil
+}
+
+// selectTerms picks the glossary terms that occur in the article.
+func (s *Service) selectTerms(p *prepared) error {
+	terms, err := s.glossary.Select(p.text, p.glossaries, p.glossary)
 	if err != nil {
-		return nil, Wrap(CodeInvalidField, err, "The glossary is invalid.")
+		return Wrap(CodeInvalidField, err, "The glossary is invalid.")
 	}
 	p.terms = terms
-	return p, nil
+	return nil
 }
 
 // derivedTitle takes a short first paragraph without a full stop, in the
@@ -195,10 +210,16 @@ func derivedTitle(first string) string {
 	return first
 }
 
-// options are the parts of a cache key that come from the request.
-func (p *prepared) options(extra map[string]string) map[string]string {
-	terms, _ := json.Marshal(p.terms)
-	opts := map[string]string{"source": p.source.Code, "target": p.target.Code, "glossary": string(terms)}
+// options are the parts of a cache key that come from the request and the
+// glossary: the request's own terms and glossary names, and the loaded
+// glossaries' fingerprint.
+func (s *Service) options(p *prepared, extra map[string]string) map[string]string {
+	own, _ := json.Marshal(p.glossary)
+	names, _ := json.Marshal(p.glossaries)
+	opts := map[string]string{
+		"source": p.source.Code, "target": p.target.Code,
+		"glossary": string(own), "glossaries": string(names), "glossary-print": s.glossaryPrint,
+	}
 	for k, v := range extra {
 		opts[k] = v
 	}

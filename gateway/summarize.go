@@ -34,10 +34,13 @@ func (s *Service) Summarize(ctx context.Context, req SummarizeRequest) (*Summary
 		return nil, err
 	}
 	key := cache.NewKey(cache.Parts{
-		Task: "summarize", Text: art.text, Options: art.options(map[string]string{"bullets": strconv.Itoa(req.Bullets)}),
+		Task: "summarize", Text: art.text, Options: s.options(art, map[string]string{"bullets": strconv.Itoa(req.Bullets)}),
 		Model: s.cfg.SummaryModel, PromptHash: s.summarizeHash,
 	})
 	value, src, err := s.cache.Do(ctx, key, req.Refresh, func(ctx context.Context, _ func(StreamEvent)) ([]byte, error) {
+		if err := s.selectTerms(art); err != nil {
+			return nil, err
+		}
 		sum, err := s.summarize(ctx, art, req.Bullets)
 		if err != nil {
 			return nil, err

@@ -30,11 +30,14 @@ func (s *Service) Translate(ctx context.Context, req TranslateRequest, stream fu
 		return nil, err
 	}
 	key := cache.NewKey(cache.Parts{
-		Task: "translate", Text: art.text, Options: art.options(nil),
+		Task: "translate", Text: art.text, Options: s.options(art, nil),
 		Model: s.cfg.TranslationModel, PromptHash: s.translateHash,
 	})
 	value, src, err := s.cache.Do(ctx, key, req.Refresh, func(ctx context.Context, emit func(StreamEvent)) ([]byte, error) {
-		t, err := s.translate(ctx, art, emit, stream != nil)
+		if err := s.selectTerms(art); err != nil {
+			return nil, err
+		}
+		t, err := s.translate(ctx, art, emit, stream != nil, req.Refresh)
 		if err != nil {
 			return nil, err
 		}
@@ -65,11 +68,15 @@ type unit struct {
 }
 
 // translate runs the pipeline for an article not in the cache.
-func (s *Service) translate(ctx context.Context, art *prepared, emit func(StreamEvent), streaming bool) (*Translation, error) {
+// With refresh, the translation memory is not read either.
+func (s *Service) translate(ctx context.Context, art *prepared, emit func(StreamEvent), streaming, refresh bool) (*Translation, error) {
 	segs := segments(art.paras, s.tokens, s.cfg.ChunkTokens)
 	memory := make([]string, len(art.paras))
 	remembered := make([]bool, len(art.paras))
 	for i, p := range art.paras {
+		if refresh {
+			break
+		}
 		if v, ok := s.cache.Get(ctx, s.paragraphKey(art, p)); ok {
 			memory[i], remembered[i] = string(v), true
 		}
@@ -224,11 +231,14 @@ func (s *Service) translateChunk(ctx context.Context, art *prepared, segs []segm
 	text := strings.Join(sources, "\n\n")
 	d := promptData{
 		Source: art.source.Name, Target: art.target.Name, Nonce: nonce(text), Text: text,
-		Glossary: art.terms, Paragraphs: len(segs), Previous: previous,
+		Paragraphs: len(segs), Previous: previous,
 	}
 	if !strings.Contains(text, art.title) {
 		d.Title = art.title // context only where the chunk does not hold the title itself
 	}
+	// The glossary's renderings keep names the same across chunks; a chunk
+	// needs those of the names it (or its context) mentions.
+	d.Glossary = glossary.Within(art.terms, d.Title+"\n"+previous+"\n"+text)
 	msgs, err := s.render("translate.system", "translate.user", d)
 	if err != nil {
 		return nil, Usage{}, err

@@ -58,6 +58,9 @@ type setting struct {
 	set                  func(string) error
 }
 
+// isBool reports a setting whose flag may stand alone (--demo).
+func (s setting) isBool() bool { return s.def == "true" || s.def == "false" }
+
 // settings is the registry: the one list of every setting, from which the
 // flags, the environment lookup and the README table are made.
 func settings(c *config) []setting {
@@ -110,7 +113,12 @@ func loadConfig(name string, args []string, getenv func(string) string, output i
 				return nil, nil, fmt.Errorf("%s=%q: %w", s.env, v, err)
 			}
 		}
-		fs.Func(s.flag, s.help+" (env "+s.env+")", s.set)
+		usage := strings.ReplaceAll(s.help, "`", "") + " (env " + s.env + ")"
+		if s.isBool() {
+			fs.BoolFunc(s.flag, usage, s.set)
+		} else {
+			fs.Func(s.flag, usage, s.set)
+		}
 	}
 	if extra != nil {
 		extra(fs)

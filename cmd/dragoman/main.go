@@ -92,7 +92,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return runCtx },
+		// Requests in flight outlive the signal: Shutdown waits for them.
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(runCtx) },
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

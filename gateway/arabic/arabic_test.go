@@ -188,3 +188,27 @@ func FuzzSentences(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkNormalize(b *testing.B) {
+	raw, err := os.ReadFile("../../testdata/article-ar.txt")
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := string(raw)
+	b.SetBytes(int64(len(s)))
+	for b.Loop() {
+		Normalize(s)
+	}
+}
+
+func BenchmarkFold(b *testing.B) {
+	raw, err := os.ReadFile("../../testdata/article-ar.txt")
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := Normalize(string(raw))
+	b.SetBytes(int64(len(s)))
+	for b.Loop() {
+		Fold(s)
+	}
+}

@@ -14,17 +14,48 @@ type Letters struct {
 func CountLetters(s string) Letters {
 	var l Letters
 	for _, r := range s {
-		switch {
-		case !unicode.IsLetter(r):
-		case unicode.Is(unicode.Arabic, r):
-			l.Arabic++
-		case unicode.Is(unicode.Latin, r):
-			l.Latin++
-		default:
-			l.Other++
-		}
+		l.add(script(r))
 	}
 	return l
+}
+
+type scriptKind int
+
+const (
+	notLetter scriptKind = iota
+	arabicLetter
+	latinLetter
+	otherLetter
+)
+
+// script classifies a rune, the common ranges first: table lookups are
+// what this costs on a whole article.
+func script(r rune) scriptKind {
+	switch {
+	case r >= 'ء' && r <= 'ي' && r != tatweel, r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z':
+		if r < 0x80 {
+			return latinLetter
+		}
+		return arabicLetter
+	case r < 0x80, r >= 'ً' && r <= '٩', !unicode.IsLetter(r):
+		return notLetter
+	case unicode.Is(unicode.Arabic, r):
+		return arabicLetter
+	case unicode.Is(unicode.Latin, r):
+		return latinLetter
+	}
+	return otherLetter
+}
+
+func (l *Letters) add(k scriptKind) {
+	switch k {
+	case arabicLetter:
+		l.Arabic++
+	case latinLetter:
+		l.Latin++
+	case otherLetter:
+		l.Other++
+	}
 }
 
 // Total is the number of letters counted.
@@ -52,24 +83,18 @@ func DetectLanguage(s string) (string, bool) {
 	var letters Letters
 	var arabicForms, persianForms, urduLetters int
 	for _, r := range s {
-		if !unicode.IsLetter(r) {
+		k := script(r)
+		letters.add(k)
+		if k != arabicLetter {
 			continue
 		}
-		switch {
-		case unicode.Is(unicode.Arabic, r):
-			letters.Arabic++
-			switch r {
-			case 'ي', 'ك', 'ى':
-				arabicForms++
-			case 'ی', 'ک':
-				persianForms++
-			case 'ٹ', 'ڈ', 'ڑ', 'ں', 'ے', 'ھ':
-				urduLetters++
-			}
-		case unicode.Is(unicode.Latin, r):
-			letters.Latin++
-		default:
-			letters.Other++
+		switch r {
+		case 'ي', 'ك', 'ى':
+			arabicForms++
+		case 'ی', 'ک':
+			persianForms++
+		case 'ٹ', 'ڈ', 'ڑ', 'ں', 'ے', 'ھ':
+			urduLetters++
 		}
 	}
 	if letters.Arabic == 0 || letters.ArabicShare() < minDetectShare {

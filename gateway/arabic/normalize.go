@@ -26,50 +26,75 @@ func Normalize(s string) string {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
-	var b strings.Builder
-	b.Grow(len(s))
+	var w spaceWriter
+	w.b.Grow(len(s))
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		i += size
 		switch {
+		case r >= 'ء' && r <= 'ي' && r != tatweel, r >= 'ً' && r <= 'ٟ', r >= '0' && r <= '9', r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
+			w.rune(r) // the common case, first
+		case r == ' ' || r == '\t':
+			w.space()
 		case r == '\r':
 			if i < len(s) && s[i] == '\n' {
 				i++
 			}
-			b.WriteByte('\n')
+			w.newline()
 		case r == '\n' || r == '\u0085' || r == '\u2028' || r == '\u2029' || r == '\v' || r == '\f':
-			b.WriteByte('\n')
+			w.newline()
 		case r == tatweel || isInvisible(r):
 		case isPresentationForm(r):
 			// NFKC of a single presentation form is its plain letters; other
 			// compatibility folds (ligatures, full-width digits) are left alone.
-			b.WriteString(norm.NFKC.String(string(r)))
+			for _, f := range norm.NFKC.String(string(r)) {
+				if f == ' ' {
+					w.space()
+				} else {
+					w.rune(f)
+				}
+			}
 		case unicode.IsSpace(r):
-			b.WriteByte(' ')
+			w.space()
 		case unicode.IsControl(r):
 		default:
-			b.WriteRune(r)
+			w.rune(r)
 		}
 	}
-	return joinParagraphs(norm.NFC.String(b.String()))
+	// NFC changes no white space, so it can come last; it returns its
+	// input unchanged when that is already in NFC.
+	return norm.NFC.String(w.b.String())
 }
 
-// joinParagraphs trims and collapses spaces on each line and joins the
-// non-empty lines with a blank line between them.
-func joinParagraphs(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	for line := range strings.SplitSeq(s, "\n") {
-		line = strings.Join(strings.Fields(line), " ")
-		if line == "" {
-			continue
-		}
-		if b.Len() > 0 {
-			b.WriteString("\n\n")
-		}
-		b.WriteString(line)
+// spaceWriter writes text with white space unified as it goes: runs of
+// spaces become one, line breaks become one blank line between paragraphs,
+// and nothing is left at the ends of lines or of the text.
+type spaceWriter struct {
+	b           strings.Builder
+	sp, newpara bool // a space, or a paragraph break, is due before the next rune
+}
+
+func (w *spaceWriter) space() {
+	if w.b.Len() > 0 && !w.newpara {
+		w.sp = true
 	}
-	return b.String()
+}
+
+func (w *spaceWriter) newline() {
+	if w.b.Len() > 0 {
+		w.newpara, w.sp = true, false
+	}
+}
+
+func (w *spaceWriter) rune(r rune) {
+	switch {
+	case w.newpara:
+		w.b.WriteString("\n\n")
+	case w.sp:
+		w.b.WriteByte(' ')
+	}
+	w.newpara, w.sp = false, false
+	w.b.WriteRune(r)
 }
 
 // isPresentationForm reports whether r is an Arabic presentation form
@@ -98,18 +123,25 @@ func isInvisible(r rune) bool {
 // heh, Persian yeh and kaf to their Arabic forms, Arabic-Indic and Persian
 // digits to ASCII, and Latin letters lowercased. Use it to compare text,
 // never to produce text for a reader.
-func Fold(s string) string {
-	s = Normalize(s)
-	var b strings.Builder
-	b.Grow(len(s))
+func Fold(s string) string { return FoldNormalized(Normalize(s)) }
+
+// FoldNormalized is Fold for text that Normalize has already returned.
+func FoldNormalized(s string) string {
+	var w spaceWriter
+	w.b.Grow(len(s))
 	for _, r := range s {
-		if IsDiacritic(r) {
-			continue
+		switch {
+		case IsDiacritic(r):
+			// A diacritic alone between spaces would leave two behind.
+		case r == ' ':
+			w.space()
+		case r == '\n':
+			w.newline()
+		default:
+			w.rune(foldRune(r))
 		}
-		b.WriteRune(foldRune(r))
 	}
-	// A diacritic alone between spaces leaves a double space behind.
-	return joinParagraphs(b.String())
+	return w.b.String()
 }
 
 func foldRune(r rune) rune {

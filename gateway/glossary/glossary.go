@@ -5,8 +5,10 @@ package glossary
 
 import (
 	"bytes"
+	"crypto/sha256"
 	_ "embed"
 	"encoding/csv"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -281,4 +283,17 @@ func Within(terms []Term, text string) []Term {
 		}
 	}
 	return out
+}
+
+// Fingerprint is a digest of every term of every set. It belongs in cache
+// keys that depend on the glossary: editing the glossary file changes it.
+func (g *Glossary) Fingerprint() string {
+	h := sha256.New()
+	for _, name := range g.Names() {
+		fmt.Fprintf(h, "%d:%s;", len(name), name)
+		for _, e := range g.sets[name] {
+			fmt.Fprintf(h, "%d:%s%d:%s;", len(e.Source), e.Source, len(e.Target), e.Target)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -103,10 +104,21 @@ func jsonError(err error) error {
 		if typ.Field == "" {
 			return gateway.Wrap(gateway.CodeMalformedJSON, err, "The request body must be a JSON object.")
 		}
-		return &gateway.Error{Code: gateway.CodeInvalidField, Field: typ.Field, Err: err,
-			Detail: fmt.Sprintf("The field %q must be %s, not a JSON %s.", typ.Field, jsonKind(typ.Type), typ.Value)}
+		field := jsonPath(typ.Field)
+		return &gateway.Error{Code: gateway.CodeInvalidField, Field: field, Err: err,
+			Detail: fmt.Sprintf("The field %q must be %s, not a JSON %s.", field, jsonKind(typ.Type), typ.Value)}
 	}
 	return gateway.Wrap(gateway.CodeMalformedJSON, err, "The request body is not valid JSON.")
+}
+
+// jsonPath drops the Go names of embedded structs ("Article.text") from a
+// decoding error's field path: JSON names are lower case.
+func jsonPath(field string) string {
+	parts := strings.Split(field, ".")
+	for len(parts) > 1 && parts[0] != "" && unicode.IsUpper([]rune(parts[0])[0]) {
+		parts = parts[1:]
+	}
+	return strings.Join(parts, ".")
 }
 
 func jsonKind(t reflect.Type) string {

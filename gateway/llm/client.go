@@ -252,13 +252,16 @@ func (c *Client) request(req gateway.ChatRequest, f format) openai.ChatCompletio
 		}
 	}
 	// Reasoning models (o-series, gpt-5) take neither a temperature nor
-	// max_tokens; go-openai refuses such requests before sending them.
-	err := openai.NewReasoningValidator().Validate(out)
-	if errors.Is(err, openai.ErrReasoningModelLimitationsOther) || errors.Is(err, openai.ErrReasoningSamplingUnsupported) {
-		out.Temperature = 0
-	}
-	if errors.Is(openai.NewReasoningValidator().Validate(out), openai.ErrReasoningModelMaxTokensDeprecated) {
-		out.MaxCompletionTokens, out.MaxTokens = out.MaxTokens, 0
+	// max_tokens; go-openai refuses such requests before sending them, one
+	// complaint at a time.
+	for range 2 {
+		err := openai.NewReasoningValidator().Validate(out)
+		switch {
+		case errors.Is(err, openai.ErrReasoningModelMaxTokensDeprecated):
+			out.MaxCompletionTokens, out.MaxTokens = out.MaxTokens, 0
+		case errors.Is(err, openai.ErrReasoningModelLimitationsOther), errors.Is(err, openai.ErrReasoningSamplingUnsupported):
+			out.Temperature = 0
+		}
 	}
 	return out
 }
