@@ -18,7 +18,8 @@ import (
 func TestEndToEndTranslate(t *testing.T) {
 	g := startGateway(t, nil)
 	text := seed(t)
-	r := g.post(t, "/v1/translate", "application/json", articleJSON(t, map[string]any{"text": text, "glossary": map[string]string{"ميشوستين": "Mishustin"}}))
+	withGlossary := articleJSON(t, map[string]any{"text": text, "glossary": map[string]string{"ميشوستين": "Mishustin"}})
+	r := g.post(t, "/v1/translate", "application/json", withGlossary)
 	if r.status != 200 || r.header.Get("X-Cache") != "MISS" || r.header.Get("X-Request-Id") == "" {
 		t.Fatalf("status %d, headers %v: %s", r.status, r.header, r.body)
 	}
@@ -39,9 +40,15 @@ func TestEndToEndTranslate(t *testing.T) {
 		t.Errorf("body %v", body)
 	}
 
-	r = g.post(t, "/v1/translate", "text/plain", text)
+	r = g.post(t, "/v1/translate", "application/json", withGlossary)
 	if r.status != 200 || r.header.Get("X-Cache") != "HIT" || r.json(t)["cached"] != true {
 		t.Errorf("second request: %d %s %s", r.status, r.header.Get("X-Cache"), r.body)
+	}
+	// Without the request's glossary it is another entry, but every
+	// paragraph comes from the translation memory: no model call.
+	r = g.post(t, "/v1/translate", "text/plain", text)
+	if r.status != 200 || r.header.Get("X-Cache") != "MISS" || g.fake.Calls() != 1 || r.json(t)["translation"] != body["translation"] {
+		t.Errorf("plain-text request: %d %s, %d calls", r.status, r.header.Get("X-Cache"), g.fake.Calls())
 	}
 	r = g.post(t, "/v1/translate", "text/plain", text, "Cache-Control", "no-cache")
 	if r.status != 200 || r.header.Get("X-Cache") != "MISS" || g.fake.Calls() != 2 {

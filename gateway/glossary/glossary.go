@@ -31,12 +31,10 @@ const Default = "default"
 type Term struct {
 	Source string `json:"source"`
 	Target string `json:"target"`
+	folded string // Source under search normalization, when known
 }
 
-type entry struct {
-	Term
-	folded string // the source under search normalization
-}
+type entry = Term
 
 // Glossary is a set of named term lists. The zero value is empty.
 type Glossary struct {
@@ -149,7 +147,7 @@ func newEntry(src, dst string) (entry, error) {
 	if src == "" || dst == "" || strings.Contains(src, "\n") || strings.ContainsAny(dst, "\n\r") {
 		return entry{}, fmt.Errorf("invalid term %q => %q: both sides must be one non-empty line", src, dst)
 	}
-	return entry{Term: Term{Source: src, Target: dst}, folded: arabic.Fold(src)}, nil
+	return entry{Source: src, Target: dst, folded: arabic.Fold(src)}, nil
 }
 
 // Merge returns a glossary holding the sets of all given glossaries; for a
@@ -179,9 +177,10 @@ func (g *Glossary) Len(name string) int { return len(g.sets[name]) }
 // ErrUnknownGlossary is returned for a glossary name that does not exist.
 var ErrUnknownGlossary = errors.New("glossary: unknown glossary")
 
-// Select returns the terms that occur in text, from the default glossary,
-// the named glossaries and extra (the request's own terms), sorted by
-// source. For a source term in several, extra wins, then the later name.
+// Select returns the terms that occur in text (normalized by
+// arabic.Normalize), from the default glossary, the named glossaries and
+// extra (the request's own terms), sorted by source. For a source term in
+// several, extra wins, then the later name.
 func (g *Glossary) Select(text string, names []string, extra map[string]string) ([]Term, error) {
 	lists := [][]entry{g.sets[Default]}
 	for _, name := range names {
@@ -201,12 +200,12 @@ func (g *Glossary) Select(text string, names []string, extra map[string]string) 
 	}
 	lists = append(lists, own)
 
-	folded := arabic.Fold(text)
+	folded := arabic.FoldNormalized(text)
 	chosen := map[string]Term{}
 	for _, list := range lists {
 		for _, e := range list {
 			if occurs(folded, e.folded) {
-				chosen[e.folded] = e.Term
+				chosen[e.folded] = e
 			}
 		}
 	}
@@ -273,12 +272,17 @@ func wordEnd(after string) bool {
 	return size == 0 || !unicode.IsLetter(r)
 }
 
-// Within returns the terms whose source occurs in text.
+// Within returns the terms whose source occurs in text (normalized by
+// arabic.Normalize).
 func Within(terms []Term, text string) []Term {
-	folded := arabic.Fold(text)
+	folded := arabic.FoldNormalized(text)
 	var out []Term
 	for _, t := range terms {
-		if occurs(folded, arabic.Fold(t.Source)) {
+		f := t.folded
+		if f == "" {
+			f = arabic.Fold(t.Source)
+		}
+		if occurs(folded, f) {
 			out = append(out, t)
 		}
 	}

@@ -106,7 +106,7 @@ func TestLoadFiles(t *testing.T) {
 }
 
 func TestMissing(t *testing.T) {
-	terms := []Term{{"تاس", "TASS"}, {"الكرملين", "the Kremlin"}}
+	terms := []Term{{Source: "تاس", Target: "TASS"}, {Source: "الكرملين", Target: "the Kremlin"}}
 	if got := Missing(terms, "The Kremlin said..."); !slices.Equal(got, []string{"TASS"}) {
 		t.Errorf("got %v", got)
 	}

@@ -136,7 +136,12 @@ func splitPunct(tok string) (lead, core, trail string) {
 	return tok[:start], tok[start : end+size], tok[end+size:]
 }
 
-// punct maps Arabic punctuation to its Latin counterpart.
+// latinPunct maps Arabic punctuation to its Latin counterpart.
+var latinPunct = strings.NewReplacer("،", ",", "؛", ";", "؟", "?", "«", "\"", "»", "\"", "٪", "%", "٫", ".", "٬", ",")
+
 func punct(s string) string {
-	return strings.NewReplacer("،", ",", "؛", ";", "؟", "?", "«", "\"", "»", "\"", "٪", "%", "٫", ".", "٬", ",").Replace(s)
+	if s == "" {
+		return s
+	}
+	return latinPunct.Replace(s)
 }

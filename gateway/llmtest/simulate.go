@@ -30,9 +30,10 @@ type Simulation struct {
 }
 
 var (
-	articleStart = regexp.MustCompile(`(?m)^<<<ARTICLE ([^>\s]+)>>>\n`)
-	glossaryLine = regexp.MustCompile(`(?m)^\s*(\S[^\n=]*?) => (\S[^\n]*?)\s*$`)
-	exactlyN     = regexp.MustCompile(`exactly (\d+) (\w+)`)
+	spaceBeforePunct = strings.NewReplacer(" ,", ",", " .", ".", " :", ":", " ;", ";", " ?", "?", " !", "!")
+	articleStart     = regexp.MustCompile(`(?m)^<<<ARTICLE ([^>\s]+)>>>\n`)
+	glossaryLine     = regexp.MustCompile(`(?m)^\s*(\S[^\n=]*?) => (\S[^\n]*?)\s*$`)
+	exactlyN         = regexp.MustCompile(`exactly (\d+) (\w+)`)
 )
 
 // parseSimulation reads what the simulator needs from a request.
@@ -223,7 +224,5 @@ func (sim Simulation) renderText(text string) string {
 	for _, w := range strings.Fields(text) {
 		words = append(words, renderWord(w))
 	}
-	out := strings.Join(words, " ")
-	out = strings.NewReplacer(" ,", ",", " .", ".", " :", ":", " ;", ";", " ?", "?", " !", "!").Replace(out)
-	return strings.TrimSpace(out)
+	return strings.TrimSpace(spaceBeforePunct.Replace(strings.Join(words, " ")))
 }
