@@ -44,15 +44,13 @@ const (
 	CodeInternal             Code = "internal"
 	CodeClientClosed         Code = "client_closed_request"
 	CodeUnsupportedLanguage  Code = "unsupported_language"
-	CodeRequestTimeout       Code = "request_timeout"
-	CodeNotAcceptable        Code = "not_acceptable"
-	CodeConflict             Code = "conflict"
 	CodeFetchFailed          Code = "fetch_failed"
 	CodeURLForbidden         Code = "url_forbidden"
 	CodeUnauthorized         Code = "unauthorized"
 	CodeServiceUnavailable   Code = "service_unavailable"
 	CodeIdempotencyKeyReused Code = "idempotency_key_reused"
 	CodeAnswerIncomplete     Code = "answer_incomplete"
+	CodeNoArticles           Code = "no_articles"
 )
 
 // codeInfo is the fixed status and title of each code.
@@ -91,15 +89,13 @@ var codeInfo = map[Code]struct {
 	CodeInternal:             {http.StatusInternalServerError, "Internal error"},
 	CodeClientClosed:         {499, "Client closed request"},
 	CodeUnsupportedLanguage:  {http.StatusBadRequest, "Unsupported language"},
-	CodeRequestTimeout:       {http.StatusGatewayTimeout, "Request timeout"},
-	CodeNotAcceptable:        {http.StatusNotAcceptable, "Not acceptable"},
-	CodeConflict:             {http.StatusConflict, "Conflict"},
 	CodeFetchFailed:          {http.StatusBadGateway, "Fetching the URL failed"},
 	CodeURLForbidden:         {http.StatusBadRequest, "URL not allowed"},
 	CodeUnauthorized:         {http.StatusUnauthorized, "Unauthorized"},
 	CodeServiceUnavailable:   {http.StatusServiceUnavailable, "Service unavailable"},
 	CodeIdempotencyKeyReused: {http.StatusUnprocessableEntity, "Idempotency key reused"},
 	CodeAnswerIncomplete:     {http.StatusBadGateway, "Answer incomplete"},
+	CodeNoArticles:           {http.StatusUnprocessableEntity, "No articles"},
 }
 
 // Codes lists every code in its documented order.
@@ -111,9 +107,9 @@ func Codes() []Code {
 		CodeUpstreamTimeout, CodeUpstreamBadResponse, CodeModelNotConfigured, CodeModelRefused,
 		CodeAnswerTruncated, CodeAnswerEmpty, CodeWrongLanguage, CodeParagraphsLost, CodeParagraphsSplit,
 		CodeNumbersLost, CodeWrongBulletCount, CodeInvalidAnswer, CodeNotFound, CodeMethodNotAllowed,
-		CodeInternal, CodeClientClosed, CodeUnsupportedLanguage, CodeRequestTimeout, CodeNotAcceptable,
-		CodeConflict, CodeFetchFailed, CodeURLForbidden, CodeUnauthorized, CodeServiceUnavailable,
-		CodeIdempotencyKeyReused, CodeAnswerIncomplete,
+		CodeInternal, CodeClientClosed, CodeUnsupportedLanguage,
+		CodeFetchFailed, CodeURLForbidden, CodeUnauthorized, CodeServiceUnavailable,
+		CodeIdempotencyKeyReused, CodeAnswerIncomplete, CodeNoArticles,
 	}
 }
 

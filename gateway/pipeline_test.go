@@ -148,7 +148,9 @@ func TestNormalizationSharesTheCacheEntry(t *testing.T) {
 func TestPromptEditChangesTheKey(t *testing.T) {
 	text := readFile(t, "article-ar.txt")
 	dir := t.TempDir()
-	for _, name := range []string{"translate.tmpl", "summarize.tmpl", "summary.schema.json", "notes.tmpl", "notes.schema.json"} {
+	files, _ := filepath.Glob(filepath.Join("..", "prompts", "*.*"))
+	for _, path := range files {
+		name := filepath.Base(path)
 		b, err := os.ReadFile(filepath.Join("..", "prompts", name))
 		if err != nil {
 			t.Fatal(err)

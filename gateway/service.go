@@ -66,8 +66,8 @@ type Service struct {
 	tokens   TokenCounter
 	summary  summarySchemas
 
-	translateHash, summarizeHash string
-	glossaryPrint                string // the glossary's fingerprint, for keys
+	translateHash, summarizeHash, composeHash string
+	glossaryPrint                             string // the glossary's fingerprint, for keys
 }
 
 // NewService checks cfg and deps and returns a service.
@@ -104,6 +104,9 @@ func NewService(cfg Config, deps Deps) (*Service, error) {
 		return nil, err
 	}
 	if s.summarizeHash, err = deps.Prompts.Hash("summarize.tmpl", "summary.schema.json", "notes.tmpl", "notes.schema.json"); err != nil {
+		return nil, err
+	}
+	if s.composeHash, err = deps.Prompts.Hash("story.tmpl", "topline.tmpl", "summarize.tmpl", "summary.schema.json"); err != nil {
 		return nil, err
 	}
 	if s.summary, err = compileSummarySchemas(deps.Prompts); err != nil {

@@ -14,47 +14,72 @@ import (
 
 	"github.com/dragoman-news/dragoman/cache"
 	"github.com/dragoman-news/dragoman/gateway"
+	"github.com/dragoman-news/dragoman/gateway/briefing"
 	"github.com/dragoman-news/dragoman/gateway/glossary"
 	"github.com/dragoman-news/dragoman/gateway/httpapi"
+	"github.com/dragoman-news/dragoman/gateway/ingest"
+	"github.com/dragoman-news/dragoman/gateway/jobs"
 	"github.com/dragoman-news/dragoman/gateway/llm"
 	"github.com/dragoman-news/dragoman/gateway/llmtest"
 	"github.com/dragoman-news/dragoman/gateway/metrics"
+	"github.com/dragoman-news/dragoman/gateway/store"
+	"github.com/dragoman-news/dragoman/gateway/webfetch"
 	"github.com/dragoman-news/dragoman/prompts"
 )
 
 // app is the wired gateway: every component, built from a config.
 type app struct {
-	cfg     *config
-	log     *slog.Logger
-	service *gateway.Service
-	memory  *cache.Memory
-	tiers   *cache.Layered
-	metrics *metrics.Metrics
-	model   *llm.Client // nil when no model is configured
+	cfg      *config
+	log      *slog.Logger
+	service  *gateway.Service
+	memory   *cache.Memory
+	tiers    *cache.Layered
+	metrics  *metrics.Metrics
+	model    *llm.Client // nil when no model is configured
+	store    *store.Store
+	ingester *ingest.Ingester
+	builder  *briefing.Builder
+	feeds    []ingest.Feed
 
-	// closers run on shutdown, in reverse order.
-	closers []func()
-	// background runs until the context given to start ends.
+	// stoppers stop what runs (jobs) within a deadline; closers then
+	// release resources, in reverse order.
+	stoppers []func(context.Context) error
+	closers  []func()
+	// background runs from start until close.
 	background []func(ctx context.Context)
+	cancel     context.CancelFunc
 	wg         sync.WaitGroup
 }
 
 // newApp builds the gateway from cfg.
-func newApp(cfg *config, log *slog.Logger) (*app, error) {
+func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 	a := &app{cfg: cfg, log: log, metrics: metrics.New()}
-	if err := a.wire(); err != nil {
-		a.close()
+	if err := a.wire(ctx); err != nil {
+		a.close(0)
 		return nil, err
 	}
 	return a, nil
 }
 
-func (a *app) wire() error {
+func (a *app) wire(ctx context.Context) error {
 	cfg := a.cfg
 	p, err := prompts.Embedded()
 	if err != nil {
 		return err
 	}
+	if _, err := time.LoadLocation(cfg.BriefingTZ); err != nil {
+		return fmt.Errorf("DRAGOMAN_BRIEFING_TZ=%q: %w", cfg.BriefingTZ, err)
+	}
+	if a.feeds, err = ingest.ParseFeeds(cfg.Feeds); err != nil {
+		return fmt.Errorf("DRAGOMAN_FEEDS: %w", err)
+	}
+	if cfg.JobRescueAfter < cfg.JobTimeout {
+		return fmt.Errorf("DRAGOMAN_JOB_RESCUE_AFTER (%s) must be at least DRAGOMAN_JOB_TIMEOUT (%s)", cfg.JobRescueAfter, cfg.JobTimeout)
+	}
+	if a.store, err = store.Open(ctx, cfg.DataDir); err != nil {
+		return err
+	}
+	a.closers = append(a.closers, func() { _ = a.store.Close() })
 	gloss := glossary.Starter()
 	if cfg.Glossary != "" {
 		file, err := glossary.Load(cfg.Glossary)
@@ -66,7 +91,7 @@ func (a *app) wire() error {
 
 	a.memory = cache.NewMemory(cache.MemoryConfig{TTL: cfg.CacheTTL, MaxBytes: cfg.CacheMaxBytes})
 	a.background = append(a.background, a.memory.Run)
-	a.tiers = cache.NewLayered(func(err error) { a.log.Warn("cache tier failed", "error", err) }, a.memory)
+	a.tiers = cache.NewLayered(func(err error) { a.log.Warn("cache tier failed", "error", err) }, a.memory, a.store)
 
 	baseURL, model := cfg.BaseURL, cfg.Model
 	if cfg.Demo {
@@ -108,7 +133,33 @@ func (a *app) wire() error {
 	if err != nil {
 		return err
 	}
+	a.ingester = ingest.New(ingest.Config{Bullets: cfg.ArticleBullets, MaxArticleBytes: int(cfg.MaxArticleBytes)}, ingest.Deps{
+		Store: a.store, Translator: a.service, NotFound: store.ErrNotFound, BadCursor: store.ErrBadCursor,
+		Fetcher: webfetch.New(webfetch.Config{
+			Timeout: cfg.FetchTimeout, MaxBytes: cfg.FetchMaxBytes, MaxRedirects: cfg.FetchMaxRedirects,
+			AllowPrivate: cfg.AllowPrivateURLs, UserAgent: "Dragoman/" + version() + " (+https://github.com/dragoman-news/dragoman)",
+		}),
+	})
+	a.builder = briefing.New(briefing.Config{
+		MaxStories: cfg.BriefingStories, StoryBullets: 3, Model: summaryModel, Demo: cfg.Demo, Concurrency: cfg.ChunkConcurrency,
+	}, briefing.Deps{Store: a.store, Writer: a.service, NotFound: store.ErrNotFound})
 	a.registerMetrics()
+	return nil
+}
+
+// startJobs runs the background jobs (schedule, feeds, cache sweep) until
+// ctx ends; close stops them.
+func (a *app) startJobs(ctx context.Context) error {
+	cfg := a.cfg
+	runner, err := jobs.Start(ctx, jobs.Config{
+		BriefingAt: cfg.BriefingAt, BriefingTZ: cfg.BriefingTZ, DaysBack: cfg.BriefingDaysBack, CatchUpDays: cfg.BriefingCatchUp,
+		Feeds: a.feeds, FeedInterval: cfg.FeedInterval, CacheSweep: time.Hour,
+		Workers: cfg.JobWorkers, JobTimeout: cfg.JobTimeout, RescueAfter: cfg.JobRescueAfter, PollInterval: time.Second,
+	}, jobs.Deps{DB: a.store.DB(), Briefer: a.builder, Feeds: a.ingester, Store: a.store, Logger: a.log})
+	if err != nil {
+		return err
+	}
+	a.stoppers = append(a.stoppers, runner.Stop)
 	return nil
 }
 
@@ -172,10 +223,19 @@ func (a *app) registerMetrics() {
 func (a *app) handler() http.Handler {
 	return httpapi.New(httpapi.Config{
 		MaxBodyBytes: a.cfg.MaxBodyBytes, RequestTimeout: a.cfg.RequestTimeout, StreamHeartbeat: a.cfg.StreamHeartbeat,
+		TZ: a.cfg.BriefingTZ,
 	}, httpapi.Deps{
 		Translator: a.service,
+		Articles:   a.ingester,
+		Briefings:  a.builder,
 		Ready: map[string]httpapi.Check{
 			"model": func(context.Context) error { return a.service.Ready() },
+			"store": func(ctx context.Context) error {
+				if err := a.store.Ping(ctx); err != nil {
+					return gateway.Wrap(gateway.CodeServiceUnavailable, err, "The database does not answer.")
+				}
+				return nil
+			},
 		},
 		CacheStats: a.cacheStats,
 		Metrics:    a.metrics,
@@ -192,15 +252,30 @@ func (a *app) cacheStats() any {
 	}
 }
 
-// start runs the background tasks until ctx ends.
-func (a *app) start(ctx context.Context) {
+// start runs the background tasks until close, and returns their context:
+// it carries ctx's values but ends only when close has stopped the jobs,
+// so that a signal does not cut running jobs short.
+func (a *app) start(ctx context.Context) context.Context {
+	ctx, a.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	for _, run := range a.background {
 		a.wg.Go(func() { run(ctx) })
 	}
+	return ctx
 }
 
-// close waits for the background tasks and releases resources.
-func (a *app) close() {
+// close stops the jobs (letting running ones finish for up to grace),
+// waits for the background tasks and releases resources.
+func (a *app) close(grace time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	for _, stop := range a.stoppers {
+		if err := stop(ctx); err != nil {
+			a.log.Warn("jobs did not stop cleanly", "error", err)
+		}
+	}
+	if a.cancel != nil {
+		a.cancel()
+	}
 	a.wg.Wait()
 	for i := len(a.closers) - 1; i >= 0; i-- {
 		a.closers[i]()
@@ -239,6 +314,8 @@ Usage:
   dragoman serve [flags]                 start the gateway (see docs: README.md)
   dragoman translate [flags] [FILE|-]    translate an article from a file or standard input
   dragoman summarize [flags] [FILE|-]    summarize an article
+  dragoman ingest [flags] FILE...        store article files (header lines, a blank line, the text)
+  dragoman brief --date D [flags]        write a day's briefing (--format md|html|json)
   dragoman config                        print the configuration table (flags and environment)
   dragoman version                       print the version
 

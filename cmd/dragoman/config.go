@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -47,6 +48,23 @@ type config struct {
 	SummaryChunk     int
 	ChunkConcurrency int
 	Glossary         string
+
+	DataDir           string
+	AllowPrivateURLs  bool
+	FetchTimeout      time.Duration
+	FetchMaxBytes     int64
+	FetchMaxRedirects int
+	Feeds             string
+	FeedInterval      time.Duration
+	ArticleBullets    int
+	BriefingAt        string
+	BriefingTZ        string
+	BriefingDaysBack  int
+	BriefingCatchUp   int
+	BriefingStories   int
+	JobWorkers        int
+	JobTimeout        time.Duration
+	JobRescueAfter    time.Duration
 
 	LogFormat string
 	LogLevel  string
@@ -93,14 +111,44 @@ func settings(c *config) []setting {
 		{"summary-chunk-tokens", "DRAGOMAN_SUMMARY_CHUNK_TOKENS", "6000", "Article tokens per summary call; longer articles are summarized from notes on each part.", integer(&c.SummaryChunk, 50)},
 		{"chunk-concurrency", "DRAGOMAN_CHUNK_CONCURRENCY", "4", "Parallel model calls of one request (under the global limit).", integer(&c.ChunkConcurrency, 1)},
 		{"glossary", "DRAGOMAN_GLOSSARY", "", "Glossary file (.json or .csv, Arabic => English), added to the built-in names; see docs/glossary.md.", str(&c.Glossary)},
+		{"data-dir", "DRAGOMAN_DATA_DIR", "./data", "Directory of the database file (SQLite): articles, briefings, feed progress, jobs, and the durable cache.", str(&c.DataDir)},
+		{"allow-private-urls", "DRAGOMAN_ALLOW_PRIVATE_URLS", "false", "Let article and feed URLs reach loopback, private and link-local addresses (tests and private deployments only).", boolean(&c.AllowPrivateURLs)},
+		{"fetch-timeout", "DRAGOMAN_FETCH_TIMEOUT", "20s", "Time limit for fetching an article page or a feed.", duration(&c.FetchTimeout)},
+		{"fetch-max-bytes", "DRAGOMAN_FETCH_MAX_BYTES", "5MiB", "Largest page or feed fetched.", byteSize(&c.FetchMaxBytes)},
+		{"fetch-max-redirects", "DRAGOMAN_FETCH_MAX_REDIRECTS", "5", "Redirects followed when fetching.", integer(&c.FetchMaxRedirects, 0)},
+		{"feeds", "DRAGOMAN_FEEDS", "", "RSS or Atom feeds to poll, comma-separated, each `URL` or `Name=URL`.", str(&c.Feeds)},
+		{"feed-interval", "DRAGOMAN_FEED_INTERVAL", "10m", "How often the feeds are polled.", duration(&c.FeedInterval)},
+		{"article-bullets", "DRAGOMAN_ARTICLE_BULLETS", "3", "Summary bullets of an ingested article when the request gives none.", integer(&c.ArticleBullets, 1)},
+		{"briefing-at", "DRAGOMAN_BRIEFING_AT", "", "Time of day (`HH:MM`, in `DRAGOMAN_BRIEFING_TZ`) the scheduled briefing is written; empty turns the schedule off.", str(&c.BriefingAt)},
+		{"briefing-tz", "DRAGOMAN_BRIEFING_TZ", "UTC", "Time zone of the schedule and of briefing days (an IANA name such as `Asia/Riyadh`).", str(&c.BriefingTZ)},
+		{"briefing-days-back", "DRAGOMAN_BRIEFING_DAYS_BACK", "1", "Which day the scheduled briefing covers: 1 is yesterday, 0 today so far.", integer(&c.BriefingDaysBack, 0)},
+		{"briefing-catch-up-days", "DRAGOMAN_BRIEFING_CATCH_UP_DAYS", "3", "How many missed scheduled briefings a restart makes up for.", integer(&c.BriefingCatchUp, 1)},
+		{"briefing-max-stories", "DRAGOMAN_BRIEFING_MAX_STORIES", "10", "Stories in a briefing when a request does not say.", integer(&c.BriefingStories, 1)},
+		{"job-workers", "DRAGOMAN_JOB_WORKERS", "4", "Background jobs (feed items, briefings) run at once.", integer(&c.JobWorkers, 1)},
+		{"job-timeout", "DRAGOMAN_JOB_TIMEOUT", "15m", "Time limit of one background job.", duration(&c.JobTimeout)},
+		{"job-rescue-after", "DRAGOMAN_JOB_RESCUE_AFTER", "20m", "A job still running after this (its process died) is run again; at least the job timeout.", duration(&c.JobRescueAfter)},
 		{"log-format", "DRAGOMAN_LOG_FORMAT", "text", "Log format: `text` or `json`.", oneOf(&c.LogFormat, "text", "json")},
 		{"log-level", "DRAGOMAN_LOG_LEVEL", "info", "Log level: `debug`, `info`, `warn` or `error`.", oneOf(&c.LogLevel, "debug", "info", "warn", "error")},
 	}
 }
 
-// loadConfig fills a config from defaults, the environment and args. It
-// returns the arguments left after the flags.
+// loadConfig fills a config from, in increasing priority: defaults, the
+// file named by DRAGOMAN_CONFIG, the environment, and args. It returns the
+// arguments left after the flags.
 func loadConfig(name string, args []string, getenv func(string) string, output io.Writer, extra func(*flag.FlagSet)) (*config, []string, error) {
+	if path := getenv("DRAGOMAN_CONFIG"); path != "" {
+		file, err := readConfigFile(path)
+		if err != nil {
+			return nil, nil, err
+		}
+		env := getenv
+		getenv = func(k string) string {
+			if v := env(k); v != "" {
+				return v
+			}
+			return file[k]
+		}
+	}
 	c := &config{}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(output)
@@ -127,6 +175,33 @@ func loadConfig(name string, args []string, getenv func(string) string, output i
 		return nil, nil, err
 	}
 	return c, fs.Args(), nil
+}
+
+// readConfigFile reads KEY=VALUE lines (blank lines and # comments
+// ignored), keyed by the environment variables of the registry.
+func readConfigFile(path string) (map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config file: %w", err)
+	}
+	known := map[string]bool{}
+	for _, s := range settings(&config{}) {
+		known[s.env] = true
+	}
+	out := map[string]string{}
+	for i, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		k = strings.TrimSpace(k)
+		if !ok || !known[k] {
+			return nil, fmt.Errorf("config file %s, line %d: want KEY=VALUE with a known key, got %q", path, i+1, line)
+		}
+		out[k] = strings.Trim(strings.TrimSpace(v), `"`)
+	}
+	return out, nil
 }
 
 // markdownTable renders the registry for README.md.

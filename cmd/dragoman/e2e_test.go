@@ -282,7 +282,7 @@ func TestGracefulShutdownFinishesRequests(t *testing.T) {
 	// Started and stopped by hand to observe the shutdown.
 	fake := llmtest.Start(t)
 	fake.SetLatency(300*time.Millisecond, 0)
-	vars := map[string]string{"OPENAI_BASE_URL": fake.URL, "DRAGOMAN_MODEL": "m", "DRAGOMAN_ADDR": "127.0.0.1:0"}
+	vars := map[string]string{"OPENAI_BASE_URL": fake.URL, "DRAGOMAN_MODEL": "m", "DRAGOMAN_ADDR": "127.0.0.1:0", "DRAGOMAN_DATA_DIR": t.TempDir()}
 	log := &syncBuffer{}
 	ctx, cancel := contextWithCancel()
 	done := make(chan error, 1)

@@ -19,8 +19,11 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	_ "time/tzdata" // briefing time zones work where the system has no zone database
 
 	"github.com/dragoman-news/dragoman/gateway"
+	"github.com/dragoman-news/dragoman/gateway/briefing"
+	"github.com/dragoman-news/dragoman/gateway/ingest"
 )
 
 func main() {
@@ -49,6 +52,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return serve(ctx, rest, getenv, stderr)
 	case "translate", "summarize":
 		return runTask(ctx, cmd, rest, getenv, stdin, stdout, stderr)
+	case "ingest":
+		return runIngest(ctx, rest, getenv, stdout, stderr)
+	case "brief":
+		return runBrief(ctx, rest, getenv, stdout, stderr)
 	case "config":
 		fmt.Fprint(stdout, markdownTable())
 		return nil
@@ -70,16 +77,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return err
 	}
 	log := newLogger(cfg, stderr)
-	a, err := newApp(cfg, log)
+	a, err := newApp(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	runCtx, cancel := context.WithCancel(ctx)
-	defer func() {
-		cancel()
-		a.close()
-	}()
-	a.start(runCtx)
+	defer a.close(cfg.ShutdownTimeout)
+	runCtx := a.start(ctx)
+	if err := a.startJobs(runCtx); err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -149,11 +155,11 @@ func runTask(ctx context.Context, task string, args []string, getenv func(string
 	if err != nil {
 		return fmt.Errorf("read article: %w", err)
 	}
-	a, err := newApp(cfg, newLogger(cfg, stderr))
+	a, err := newApp(ctx, cfg, newLogger(cfg, stderr))
 	if err != nil {
 		return err
 	}
-	defer a.close()
+	defer a.close(0)
 	ctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
 	defer cancel()
 
@@ -180,6 +186,102 @@ func runTask(ctx context.Context, task string, args []string, getenv func(string
 		return enc.Encode(result)
 	}
 	_, err = io.WriteString(stdout, plain)
+	return err
+}
+
+// runIngest stores article files (see ingest.ParseFile).
+func runIngest(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, files, err := loadConfig("ingest", args, getenv, stderr, nil)
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 {
+		return fmt.Errorf("ingest takes one or more article files")
+	}
+	a, err := newApp(ctx, cfg, newLogger(cfg, stderr))
+	if err != nil {
+		return err
+	}
+	defer a.close(0)
+	var failed int
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		req, err := ingest.ParseFile(string(b))
+		if err != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+		fctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
+		art, created, err := a.ingester.Ingest(fctx, req)
+		cancel()
+		if err != nil {
+			failed++
+			fmt.Fprintf(stderr, "%s: %v\n", f, describeError(err))
+			continue
+		}
+		status := "stored"
+		if !created {
+			status = "already stored"
+		}
+		fmt.Fprintf(stdout, "%s: %s as article %d (story %d): %s\n", f, status, art.ID, art.StoryID, art.TitleEn)
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d files failed", failed, len(files))
+	}
+	return nil
+}
+
+// runBrief writes a day's briefing and prints it.
+func runBrief(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var req briefing.Request
+	var format, sources string
+	cfg, rest, err := loadConfig("brief", args, getenv, stderr, func(fs *flag.FlagSet) {
+		fs.StringVar(&req.Date, "date", "", "the day, YYYY-MM-DD (required)")
+		fs.StringVar(&req.TZ, "tz", "", "the day's time zone (default DRAGOMAN_BRIEFING_TZ)")
+		fs.IntVar(&req.MaxStories, "max-stories", 0, "stories to include (default DRAGOMAN_BRIEFING_MAX_STORIES)")
+		fs.StringVar(&sources, "sources", "", "outlets to include, comma-separated (default all)")
+		fs.StringVar(&format, "format", "md", "output: md, html or json")
+	})
+	if err != nil {
+		return err
+	}
+	if req.Date == "" || len(rest) > 0 {
+		return fmt.Errorf("brief takes --date YYYY-MM-DD and flags only")
+	}
+	if sources != "" {
+		req.Sources = strings.Split(sources, ",")
+	}
+	if format != "md" && format != "html" && format != "json" {
+		return fmt.Errorf("--format must be md, html or json")
+	}
+	a, err := newApp(ctx, cfg, newLogger(cfg, stderr))
+	if err != nil {
+		return err
+	}
+	defer a.close(0)
+	ctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
+	defer cancel()
+	b, _, err := a.builder.Build(ctx, req, cfg.BriefingTZ, false)
+	if err != nil {
+		return describeError(err)
+	}
+	switch format {
+	case "json":
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		return enc.Encode(b)
+	case "html":
+		page, err := briefing.HTML(b)
+		if err != nil {
+			return err
+		}
+		_, err = stdout.Write(page)
+		return err
+	}
+	_, err = io.WriteString(stdout, briefing.Markdown(b))
 	return err
 }
 

@@ -54,7 +54,7 @@ func startGateway(t testing.TB, env map[string]string, args ...string) *gw {
 	fake := llmtest.Start(t)
 	vars := map[string]string{
 		"OPENAI_BASE_URL": fake.URL, "DRAGOMAN_MODEL": "test-model", "DRAGOMAN_ADDR": "127.0.0.1:0",
-		"DRAGOMAN_LOG_LEVEL": "info", "DRAGOMAN_STREAM_HEARTBEAT": "0s",
+		"DRAGOMAN_LOG_LEVEL": "info", "DRAGOMAN_STREAM_HEARTBEAT": "0s", "DRAGOMAN_DATA_DIR": t.TempDir(),
 	}
 	for k, v := range env {
 		vars[k] = v
@@ -202,7 +202,7 @@ func TestCommands(t *testing.T) {
 }
 
 func TestTranslateCommand(t *testing.T) {
-	env := map[string]string{"DRAGOMAN_DEMO": "true", "DRAGOMAN_LOG_LEVEL": "error"}
+	env := map[string]string{"DRAGOMAN_DEMO": "true", "DRAGOMAN_LOG_LEVEL": "error", "DRAGOMAN_DATA_DIR": t.TempDir()}
 	getenv := func(k string) string { return env[k] }
 	var out, errOut bytes.Buffer
 	err := run(context.Background(), []string{"dragoman", "translate", "--json", "../../testdata/article-ar.txt"}, getenv, nil, &out, &errOut)
@@ -223,7 +223,8 @@ func TestTranslateCommand(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "no_arabic_text") {
 		t.Errorf("English input: %v", err)
 	}
-	err = run(context.Background(), []string{"dragoman", "translate", "-"}, func(string) string { return "" }, strings.NewReader(seed(t)), &out, &errOut)
+	noModel := map[string]string{"DRAGOMAN_DATA_DIR": t.TempDir()}
+	err = run(context.Background(), []string{"dragoman", "translate", "-"}, func(k string) string { return noModel[k] }, strings.NewReader(seed(t)), &out, &errOut)
 	if err == nil || !strings.Contains(err.Error(), "DRAGOMAN_MODEL") {
 		t.Errorf("no model: %v", err)
 	}

@@ -23,6 +23,8 @@ type Document struct {
 	SiteName  string
 	Language  string
 	Published time.Time // zero when the page does not say
+	// Canonical is the page's <link rel="canonical">, resolved; "" if none.
+	Canonical string
 	// Text is the readable text, paragraphs separated by line breaks.
 	Text string
 }
@@ -41,16 +43,14 @@ func HTML(src []byte, pageURL *url.URL) (Document, error) {
 	if err != nil {
 		return Document{}, fmt.Errorf("extract: parse HTML: %w", err)
 	}
-	var doc Document
+	doc := Document{Canonical: canonical(root, pageURL)}
 	parser := readability.NewParser()
 	if article, err := parser.ParseDocument(root, pageURL); err == nil && article.Node != nil {
-		doc = Document{
-			Title:    strings.TrimSpace(article.Title()),
-			Byline:   strings.TrimSpace(article.Byline()),
-			SiteName: strings.TrimSpace(article.SiteName()),
-			Language: strings.TrimSpace(article.Language()),
-			Text:     strings.TrimSpace(render.InnerText(article.Node)),
-		}
+		doc.Title = strings.TrimSpace(article.Title())
+		doc.Byline = strings.TrimSpace(article.Byline())
+		doc.SiteName = strings.TrimSpace(article.SiteName())
+		doc.Language = strings.TrimSpace(article.Language())
+		doc.Text = strings.TrimSpace(render.InnerText(article.Node))
 		if t, err := article.PublishedTime(); err == nil {
 			doc.Published = t
 		}
@@ -69,6 +69,50 @@ func HTML(src []byte, pageURL *url.URL) (Document, error) {
 		return Document{}, ErrNoText
 	}
 	return doc, nil
+}
+
+// canonical finds <link rel="canonical" href="…"> and resolves it.
+func canonical(root *html.Node, base *url.URL) string {
+	var href string
+	var walk func(*html.Node) bool
+	walk = func(n *html.Node) bool {
+		if n.Type == html.ElementNode && n.DataAtom == atom.Link {
+			var rel, h string
+			for _, a := range n.Attr {
+				switch strings.ToLower(a.Key) {
+				case "rel":
+					rel = strings.ToLower(a.Val)
+				case "href":
+					h = strings.TrimSpace(a.Val)
+				}
+			}
+			if rel == "canonical" && h != "" {
+				href = h
+				return true
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if walk(c) {
+				return true
+			}
+		}
+		return false
+	}
+	walk(root)
+	if href == "" {
+		return ""
+	}
+	u, err := url.Parse(href)
+	if err != nil {
+		return ""
+	}
+	if base != nil {
+		u = base.ResolveReference(u)
+	}
+	if !u.IsAbs() {
+		return ""
+	}
+	return u.String()
 }
 
 // innerText renders the body of a parsed document, skipping elements that

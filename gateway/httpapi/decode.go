@@ -34,38 +34,57 @@ func (s *Server) readBody(c echo.Context) ([]byte, error) {
 	return body, nil
 }
 
+// body reads a request body of one of the accepted media types: its type,
+// and its bytes, valid UTF-8 and under the size limit. A missing
+// Content-Type is taken as JSON.
+func (s *Server) body(c echo.Context, accepted ...string) (string, []byte, error) {
+	mediaType := "application/json"
+	if ct := c.Request().Header.Get(echo.HeaderContentType); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil {
+			return "", nil, gateway.Errorf(gateway.CodeUnsupportedMedia, "The Content-Type %q cannot be parsed.", ct)
+		}
+		mediaType = mt
+		if strings.HasSuffix(mt, "+json") {
+			mediaType = "application/json"
+		}
+	}
+	if !slices.Contains(accepted, mediaType) {
+		return "", nil, gateway.Errorf(gateway.CodeUnsupportedMedia, "Send %s, not %q.", strings.Join(accepted, " or "), mediaType)
+	}
+	body, err := s.readBody(c)
+	if err != nil {
+		return "", nil, err
+	}
+	if !utf8.Valid(body) {
+		return "", nil, gateway.Errorf(gateway.CodeInvalidUTF8, "The request body is not valid UTF-8.")
+	}
+	return mediaType, body, nil
+}
+
 // decodeArticle reads an article request. A JSON body decodes strictly into
 // dst; a text/plain or text/html body is the article itself, its options in
 // the query string.
 func (s *Server) decodeArticle(c echo.Context, dst any, article *gateway.Article) error {
-	r := c.Request()
-	mediaType := "application/json"
-	if ct := r.Header.Get(echo.HeaderContentType); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil {
-			return gateway.Errorf(gateway.CodeUnsupportedMedia, "The Content-Type %q cannot be parsed.", ct)
-		}
-		mediaType = mt
-	}
-	switch {
-	case mediaType == "application/json" || strings.HasSuffix(mediaType, "+json"),
-		mediaType == "text/plain", mediaType == "text/html":
-	default:
-		return gateway.Errorf(gateway.CodeUnsupportedMedia, "Send application/json, text/plain or text/html, not %q.", mediaType)
-	}
-	body, err := s.readBody(c)
+	mediaType, body, err := s.body(c, "application/json", "text/plain", "text/html")
 	if err != nil {
 		return err
 	}
-	if !utf8.Valid(body) {
-		return gateway.Errorf(gateway.CodeInvalidUTF8, "The request body is not valid UTF-8.")
+	if mediaType == "application/json" {
+		return decodeJSON(body, dst)
 	}
-	if mediaType == "text/plain" || mediaType == "text/html" {
-		article.Text = string(body)
-		if mediaType == "text/html" {
-			article.Format = gateway.FormatHTML
-		}
-		return queryOptions(c, dst, article)
+	article.Text = string(body)
+	if mediaType == "text/html" {
+		article.Format = gateway.FormatHTML
+	}
+	return queryOptions(c, dst, article)
+}
+
+// decodeJSON reads a request whose body must be JSON.
+func (s *Server) decodeJSON(c echo.Context, dst any) error {
+	_, body, err := s.body(c, "application/json")
+	if err != nil {
+		return err
 	}
 	return decodeJSON(body, dst)
 }

@@ -12,4 +12,10 @@ func (s *Server) routes() {
 	e.POST("/v1/translate", s.handleTranslate)
 	e.POST("/v1/summarize", s.handleSummarize)
 	e.GET("/v1/cache/stats", s.handleCacheStats)
+
+	e.POST("/v1/articles", s.handleIngest)
+	e.GET("/v1/articles", s.handleListArticles)
+	e.GET("/v1/articles/:id", s.handleArticle)
+	e.POST("/v1/briefings", s.handleBuildBriefing)
+	e.GET("/v1/briefings/:date", s.handleBriefing)
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/dragoman-news/dragoman/gateway"
+	"github.com/dragoman-news/dragoman/gateway/briefing"
+	"github.com/dragoman-news/dragoman/gateway/ingest"
 	"github.com/dragoman-news/dragoman/gateway/metrics"
 )
 
@@ -20,6 +22,19 @@ import (
 type Translator interface {
 	Translate(ctx context.Context, req gateway.TranslateRequest, stream func(gateway.StreamEvent)) (*gateway.Translation, error)
 	Summarize(ctx context.Context, req gateway.SummarizeRequest) (*gateway.Summary, error)
+}
+
+// Articles ingests and reads stored articles.
+type Articles interface {
+	Ingest(ctx context.Context, req ingest.Request) (*gateway.StoredArticle, bool, error)
+	Article(ctx context.Context, id int64) (*gateway.StoredArticle, error)
+	List(ctx context.Context, q gateway.ArticleQuery) ([]gateway.StoredArticle, string, error)
+}
+
+// Briefings writes and reads daily briefings.
+type Briefings interface {
+	Build(ctx context.Context, req briefing.Request, defaultTZ string, scheduled bool) (*gateway.Briefing, bool, error)
+	Stored(ctx context.Context, req briefing.Request, defaultTZ string) (*gateway.Briefing, error)
 }
 
 // Check is a readiness check: nil when the component is ready.
@@ -34,11 +49,15 @@ type Config struct {
 	// StreamHeartbeat is how often an idle event stream gets a comment line,
 	// so that proxies do not close it.
 	StreamHeartbeat time.Duration
+	// TZ is the time zone of dates given without one.
+	TZ string
 }
 
 // Deps are what the handlers call.
 type Deps struct {
 	Translator Translator
+	Articles   Articles
+	Briefings  Briefings
 	// Ready lists the readiness checks, by component name.
 	Ready map[string]Check
 	// CacheStats returns the cache statistics to serve as JSON.

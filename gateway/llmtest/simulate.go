@@ -34,6 +34,8 @@ var (
 	articleStart     = regexp.MustCompile(`(?m)^<<<ARTICLE ([^>\s]+)>>>\n`)
 	glossaryLine     = regexp.MustCompile(`(?m)^\s*(\S[^\n=]*?) => (\S[^\n]*?)\s*$`)
 	exactlyN         = regexp.MustCompile(`exactly (\d+) (\w+)`)
+	lineLabel        = regexp.MustCompile(`^(?:[-*•]\s+|\d+\.\s+|Headline:\s*)+`)
+	reportLine       = regexp.MustCompile(`^Report \d+:`)
 )
 
 // parseSimulation reads what the simulator needs from a request.
@@ -160,15 +162,22 @@ func (sim Simulation) itemCount(field string) int {
 	return 3
 }
 
+// sentences are the article's sentences, rendered, each once. Lines that
+// label material rather than report it ("Report 2: Reuters, 09:10", a
+// "Headline:" prefix, list markers) are cleaned away first.
 func (sim Simulation) sentences() []string {
 	var out []string
-	for _, p := range strings.Split(strings.TrimSpace(sim.Article), "\n\n") {
-		if len([]rune(p)) < 25 {
-			continue // date lines and bylines make poor bullets
+	seen := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(sim.Article), "\n") {
+		line = strings.TrimSpace(lineLabel.ReplaceAllString(strings.TrimSpace(line), ""))
+		if len([]rune(line)) < 25 || reportLine.MatchString(line) {
+			continue // date lines, bylines and labels make poor bullets
 		}
-		for _, s := range arabic.Sentences(p) {
-			if r := sim.renderText(strings.TrimSpace(s)); r != "" {
-				out = append(out, sentence(r))
+		for _, s := range arabic.Sentences(line) {
+			r := sentence(sim.renderText(strings.TrimSpace(s)))
+			if r != "" && !seen[r] {
+				seen[r] = true
+				out = append(out, r)
 			}
 		}
 	}
