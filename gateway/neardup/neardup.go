@@ -164,16 +164,21 @@ func Terms(normalized string) []string {
 }
 
 var (
-	prefixes = []string{"وال", "بال", "كال", "فال", "لل", "ال", "و", "ف", "ب", "ل", "ك"}
+	prefixes = []string{"وال", "بال", "فال", "لل", "ال", "و", "ف", "ب", "ل"}
 	suffixes = []string{"ات", "ون", "ين", "ان", "ها", "هم", "يه", "ه", "ي"}
 )
 
 // stem strips one clitic prefix and one suffix, keeping at least three
-// letters: crude, but the same word gets the same stem, which is all that
+// letters (four after a one-letter prefix, which is as often part of the
+// word): crude, but the same word gets the same stem, which is all that
 // comparing texts needs.
 func stem(w string) string {
 	for _, p := range prefixes {
-		if rest, ok := strings.CutPrefix(w, p); ok && utf8.RuneCountInString(rest) >= 3 {
+		least := 3
+		if utf8.RuneCountInString(p) == 1 {
+			least = 4
+		}
+		if rest, ok := strings.CutPrefix(w, p); ok && utf8.RuneCountInString(rest) >= least {
 			w = rest
 			break
 		}
