@@ -93,3 +93,28 @@ type ArticlePrint struct {
 	StoryID int64
 	SimHash uint64
 }
+
+// Delivery is a message (or a few, in order) posted to a chat or webhook:
+// a command's answer, or a briefing.
+type Delivery struct {
+	ID          int64  `json:"id"`
+	Key         string `json:"key"` // what makes it unique: the command or briefing and the destination
+	Kind        string `json:"kind"`
+	Platform    string `json:"platform"`
+	Destination string `json:"destination"` // a description without secrets
+	Parts       int    `json:"parts"`
+	PartsSent   int    `json:"parts_sent"`
+	// Status is pending, delivered or failed.
+	Status    string    `json:"status"`
+	Attempts  int       `json:"attempts"`
+	LastError string    `json:"last_error,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Delivery statuses.
+const (
+	DeliveryPending   = "pending"
+	DeliveryDelivered = "delivered"
+	DeliveryFailed    = "failed"
+)

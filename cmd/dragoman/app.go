@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +18,7 @@ import (
 	"github.com/dragoman-news/dragoman/cache"
 	"github.com/dragoman-news/dragoman/gateway"
 	"github.com/dragoman-news/dragoman/gateway/briefing"
+	"github.com/dragoman-news/dragoman/gateway/chat"
 	"github.com/dragoman-news/dragoman/gateway/glossary"
 	"github.com/dragoman-news/dragoman/gateway/httpapi"
 	"github.com/dragoman-news/dragoman/gateway/ingest"
@@ -40,6 +44,11 @@ type app struct {
 	ingester *ingest.Ingester
 	builder  *briefing.Builder
 	feeds    []ingest.Feed
+	fetcher  *webfetch.Fetcher
+	chat     chatConfig
+	// hooks and deliveries exist once the jobs run (serve only).
+	hooks      *chat.Hooks
+	deliveries *deliveries
 
 	// stoppers stop what runs (jobs) within a deadline; closers then
 	// release resources, in reverse order.
@@ -72,6 +81,9 @@ func (a *app) wire(ctx context.Context) error {
 	}
 	if a.feeds, err = ingest.ParseFeeds(cfg.Feeds); err != nil {
 		return fmt.Errorf("DRAGOMAN_FEEDS: %w", err)
+	}
+	if cfg.JobPollInterval < 100*time.Millisecond {
+		return fmt.Errorf("DRAGOMAN_JOB_POLL_INTERVAL must be at least 100ms")
 	}
 	if cfg.JobRescueAfter < cfg.JobTimeout {
 		return fmt.Errorf("DRAGOMAN_JOB_RESCUE_AFTER (%s) must be at least DRAGOMAN_JOB_TIMEOUT (%s)", cfg.JobRescueAfter, cfg.JobTimeout)
@@ -133,13 +145,16 @@ func (a *app) wire(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.ingester = ingest.New(ingest.Config{Bullets: cfg.ArticleBullets, MaxArticleBytes: int(cfg.MaxArticleBytes)}, ingest.Deps{
-		Store: a.store, Translator: a.service, NotFound: store.ErrNotFound, BadCursor: store.ErrBadCursor,
-		Fetcher: webfetch.New(webfetch.Config{
-			Timeout: cfg.FetchTimeout, MaxBytes: cfg.FetchMaxBytes, MaxRedirects: cfg.FetchMaxRedirects,
-			AllowPrivate: cfg.AllowPrivateURLs, UserAgent: "Dragoman/" + version() + " (+https://github.com/dragoman-news/dragoman)",
-		}),
+	a.fetcher = webfetch.New(webfetch.Config{
+		Timeout: cfg.FetchTimeout, MaxBytes: cfg.FetchMaxBytes, MaxRedirects: cfg.FetchMaxRedirects,
+		AllowPrivate: cfg.AllowPrivateURLs, UserAgent: "Dragoman/" + version() + " (+https://github.com/dragoman-news/dragoman)",
 	})
+	a.ingester = ingest.New(ingest.Config{Bullets: cfg.ArticleBullets, MaxArticleBytes: int(cfg.MaxArticleBytes)}, ingest.Deps{
+		Store: a.store, Translator: a.service, NotFound: store.ErrNotFound, BadCursor: store.ErrBadCursor, Fetcher: a.fetcher,
+	})
+	if a.chat, err = newChatConfig(cfg); err != nil {
+		return err
+	}
 	a.builder = briefing.New(briefing.Config{
 		MaxStories: cfg.BriefingStories, StoryBullets: 3, Model: summaryModel, Demo: cfg.Demo, Concurrency: cfg.ChunkConcurrency,
 	}, briefing.Deps{Store: a.store, Writer: a.service, NotFound: store.ErrNotFound})
@@ -151,16 +166,102 @@ func (a *app) wire(ctx context.Context) error {
 // ctx ends; close stops them.
 func (a *app) startJobs(ctx context.Context) error {
 	cfg := a.cfg
+	sender, err := chat.NewSender(chat.SenderConfig{
+		HTTP: a.fetcher.Client(), SlackAPI: cfg.SlackAPIURL, SlackBotToken: cfg.SlackBotToken,
+		DiscordAPI: cfg.DiscordAPIURL, TelegramAPI: cfg.TelegramAPIURL, TelegramBotToken: cfg.TelegramBotToken,
+		WebhookKey: a.chat.webhookKey,
+	})
+	if err != nil {
+		return err
+	}
+	replier := chat.NewRunner(a.service, a.ingester, a.builder, cfg.BriefingTZ, nil)
 	runner, err := jobs.Start(ctx, jobs.Config{
 		BriefingAt: cfg.BriefingAt, BriefingTZ: cfg.BriefingTZ, DaysBack: cfg.BriefingDaysBack, CatchUpDays: cfg.BriefingCatchUp,
 		Feeds: a.feeds, FeedInterval: cfg.FeedInterval, CacheSweep: time.Hour,
-		Workers: cfg.JobWorkers, JobTimeout: cfg.JobTimeout, RescueAfter: cfg.JobRescueAfter, PollInterval: time.Second,
-	}, jobs.Deps{DB: a.store.DB(), Briefer: a.builder, Feeds: a.ingester, Store: a.store, Logger: a.log})
+		Workers: cfg.JobWorkers, JobTimeout: cfg.JobTimeout, RescueAfter: cfg.JobRescueAfter, PollInterval: cfg.JobPollInterval,
+	}, jobs.Deps{
+		DB: a.store.DB(), Briefer: a.builder, Feeds: a.ingester, Store: a.store, Logger: a.log,
+		Chat: replier, Sender: sender, Destinations: a.chat.destinations.Targets(),
+	})
 	if err != nil {
 		return err
 	}
 	a.stoppers = append(a.stoppers, runner.Stop)
+	hooks := a.chat.hooks
+	hooks.WorkTimeout = cfg.RequestTimeout
+	a.hooks = chat.NewHooks(hooks, runner, replier)
+	a.deliveries = &deliveries{Log: chat.Log{Store: a.store, BadCursor: store.ErrBadCursor}, Runner: runner}
 	return nil
+}
+
+// deliveries joins the delivery log and the job runner that delivers.
+type deliveries struct {
+	chat.Log
+	*jobs.Runner
+}
+
+// chatConfig is the chat platforms' configuration, checked.
+type chatConfig struct {
+	hooks        chat.HooksConfig
+	destinations chat.Destinations
+	webhookKey   []byte
+}
+
+func newChatConfig(cfg *config) (chatConfig, error) {
+	c := chatConfig{
+		hooks: chat.HooksConfig{
+			SlackSigningSecret: cfg.SlackSigningSecret, DiscordAppID: cfg.DiscordAppID, MattermostToken: cfg.MattermostToken,
+			TelegramSecret: cfg.TelegramSecretToken, TeamsBudget: cfg.TeamsBudget,
+		},
+		destinations: chat.Destinations{
+			SlackWebhookURL: cfg.SlackWebhookURL, SlackChannel: cfg.SlackChannel, DiscordWebhookURL: cfg.DiscordWebhookURL,
+			TeamsWebhookURL: cfg.TeamsWebhookURL, MattermostWebhookURL: cfg.MattermostWebhookURL,
+			TelegramChatID: cfg.TelegramChatID, WebhookURL: cfg.WebhookURL,
+		},
+	}
+	if cfg.DiscordPublicKey != "" {
+		key, err := hex.DecodeString(cfg.DiscordPublicKey)
+		if err != nil || len(key) != ed25519.PublicKeySize {
+			return c, errors.New("DRAGOMAN_DISCORD_PUBLIC_KEY must be the application's public key: 64 hex digits")
+		}
+		c.hooks.DiscordPublicKey = key
+	}
+	if cfg.TeamsHMACKey != "" {
+		key, err := base64.StdEncoding.DecodeString(cfg.TeamsHMACKey)
+		if err != nil || len(key) == 0 {
+			return c, errors.New("DRAGOMAN_TEAMS_HMAC_KEY must be the base64 security token Teams shows for the outgoing webhook")
+		}
+		c.hooks.TeamsKey = key
+	}
+	if cfg.WebhookSecret != "" {
+		key, err := chat.StandardSecret(cfg.WebhookSecret)
+		if err != nil {
+			return c, fmt.Errorf("DRAGOMAN_WEBHOOK_SECRET: %w", err)
+		}
+		c.webhookKey, c.hooks.WebhookKey = key, key
+	}
+	if cfg.WebhookURL != "" && c.webhookKey == nil {
+		return c, errors.New("DRAGOMAN_WEBHOOK_URL needs DRAGOMAN_WEBHOOK_SECRET to sign what it sends")
+	}
+	if cfg.TelegramBotToken == "" && (cfg.TelegramSecretToken != "" || cfg.TelegramChatID != "") {
+		return c, errors.New("DRAGOMAN_TELEGRAM_SECRET_TOKEN and DRAGOMAN_TELEGRAM_CHAT_ID need DRAGOMAN_TELEGRAM_BOT_TOKEN")
+	}
+	if cfg.SlackChannel != "" && cfg.SlackBotToken == "" {
+		return c, errors.New("DRAGOMAN_SLACK_CHANNEL needs DRAGOMAN_SLACK_BOT_TOKEN")
+	}
+	for name, u := range map[string]string{
+		"DRAGOMAN_SLACK_WEBHOOK_URL": cfg.SlackWebhookURL, "DRAGOMAN_DISCORD_WEBHOOK_URL": cfg.DiscordWebhookURL,
+		"DRAGOMAN_TEAMS_WEBHOOK_URL": cfg.TeamsWebhookURL, "DRAGOMAN_MATTERMOST_WEBHOOK_URL": cfg.MattermostWebhookURL,
+		"DRAGOMAN_WEBHOOK_URL": cfg.WebhookURL,
+	} {
+		if _, err := webfetch.Check(u); u != "" && err != nil {
+			return c, fmt.Errorf("%s must be an http(s) URL", name)
+		}
+	}
+	if cfg.TeamsWebhookURL != "" {
+		c.hooks.TeamsResults = chat.Target{Platform: chat.Teams, Name: "Teams webhook", URL: cfg.TeamsWebhookURL}
+	}
+	return c, nil
 }
 
 // readiness says why the gateway cannot call a model, or "" when it can.
@@ -221,10 +322,7 @@ func (a *app) registerMetrics() {
 
 // handler returns the HTTP API.
 func (a *app) handler() http.Handler {
-	return httpapi.New(httpapi.Config{
-		MaxBodyBytes: a.cfg.MaxBodyBytes, RequestTimeout: a.cfg.RequestTimeout, StreamHeartbeat: a.cfg.StreamHeartbeat,
-		TZ: a.cfg.BriefingTZ,
-	}, httpapi.Deps{
+	deps := httpapi.Deps{
 		Translator: a.service,
 		Articles:   a.ingester,
 		Briefings:  a.builder,
@@ -240,7 +338,14 @@ func (a *app) handler() http.Handler {
 		CacheStats: a.cacheStats,
 		Metrics:    a.metrics,
 		Logger:     a.log,
-	})
+	}
+	if a.hooks != nil { // the jobs run: chat hooks and deliveries work
+		deps.Hooks, deps.Deliveries = a.hooks, a.deliveries
+	}
+	return httpapi.New(httpapi.Config{
+		MaxBodyBytes: a.cfg.MaxBodyBytes, RequestTimeout: a.cfg.RequestTimeout, StreamHeartbeat: a.cfg.StreamHeartbeat,
+		TZ: a.cfg.BriefingTZ,
+	}, deps)
 }
 
 // cacheStats is served at /v1/cache/stats.

@@ -65,6 +65,28 @@ type config struct {
 	JobWorkers        int
 	JobTimeout        time.Duration
 	JobRescueAfter    time.Duration
+	JobPollInterval   time.Duration
+
+	SlackSigningSecret   string
+	SlackBotToken        string
+	SlackChannel         string
+	SlackWebhookURL      string
+	SlackAPIURL          string
+	DiscordPublicKey     string
+	DiscordAppID         string
+	DiscordWebhookURL    string
+	DiscordAPIURL        string
+	MattermostToken      string
+	MattermostWebhookURL string
+	TeamsHMACKey         string
+	TeamsWebhookURL      string
+	TeamsBudget          time.Duration
+	TelegramBotToken     string
+	TelegramSecretToken  string
+	TelegramChatID       string
+	TelegramAPIURL       string
+	WebhookSecret        string
+	WebhookURL           string
 
 	LogFormat string
 	LogLevel  string
@@ -127,6 +149,27 @@ func settings(c *config) []setting {
 		{"job-workers", "DRAGOMAN_JOB_WORKERS", "4", "Background jobs (feed items, briefings) run at once.", integer(&c.JobWorkers, 1)},
 		{"job-timeout", "DRAGOMAN_JOB_TIMEOUT", "15m", "Time limit of one background job.", duration(&c.JobTimeout)},
 		{"job-rescue-after", "DRAGOMAN_JOB_RESCUE_AFTER", "20m", "A job still running after this (its process died) is run again; at least the job timeout.", duration(&c.JobRescueAfter)},
+		{"job-poll-interval", "DRAGOMAN_JOB_POLL_INTERVAL", "1s", "How often the job queue is checked for new work (at least 100ms).", duration(&c.JobPollInterval)},
+		{"slack-signing-secret", "DRAGOMAN_SLACK_SIGNING_SECRET", "", "Slack app signing secret: turns on `/v1/hooks/slack` (slash commands, Events API verification).", str(&c.SlackSigningSecret)},
+		{"slack-bot-token", "DRAGOMAN_SLACK_BOT_TOKEN", "", "Slack bot token (`xoxb-…`), to post briefings to `DRAGOMAN_SLACK_CHANNEL`.", str(&c.SlackBotToken)},
+		{"slack-channel", "DRAGOMAN_SLACK_CHANNEL", "", "Slack channel id that receives briefings through the bot token.", str(&c.SlackChannel)},
+		{"slack-webhook-url", "DRAGOMAN_SLACK_WEBHOOK_URL", "", "Slack incoming webhook that receives briefings.", str(&c.SlackWebhookURL)},
+		{"slack-api-url", "DRAGOMAN_SLACK_API_URL", "https://slack.com/api/", "Slack Web API base URL.", str(&c.SlackAPIURL)},
+		{"discord-public-key", "DRAGOMAN_DISCORD_PUBLIC_KEY", "", "Discord application public key (hex): turns on `/v1/hooks/discord`.", str(&c.DiscordPublicKey)},
+		{"discord-app-id", "DRAGOMAN_DISCORD_APP_ID", "", "Discord application id, for follow-up messages.", str(&c.DiscordAppID)},
+		{"discord-webhook-url", "DRAGOMAN_DISCORD_WEBHOOK_URL", "", "Discord channel webhook that receives briefings.", str(&c.DiscordWebhookURL)},
+		{"discord-api-url", "DRAGOMAN_DISCORD_API_URL", "https://discord.com/api/v10", "Discord API base URL.", str(&c.DiscordAPIURL)},
+		{"mattermost-token", "DRAGOMAN_MATTERMOST_TOKEN", "", "Mattermost slash command token: turns on `/v1/hooks/mattermost`.", str(&c.MattermostToken)},
+		{"mattermost-webhook-url", "DRAGOMAN_MATTERMOST_WEBHOOK_URL", "", "Mattermost incoming webhook that receives briefings.", str(&c.MattermostWebhookURL)},
+		{"teams-hmac-key", "DRAGOMAN_TEAMS_HMAC_KEY", "", "Teams outgoing webhook security token (base64): turns on `/v1/hooks/teams`.", str(&c.TeamsHMACKey)},
+		{"teams-webhook-url", "DRAGOMAN_TEAMS_WEBHOOK_URL", "", "Teams Workflows webhook that receives briefings, and answers too slow for an outgoing webhook.", str(&c.TeamsWebhookURL)},
+		{"teams-budget", "DRAGOMAN_TEAMS_BUDGET", "4s", "How long a Teams request may work before answering (Teams waits five seconds).", duration(&c.TeamsBudget)},
+		{"telegram-bot-token", "DRAGOMAN_TELEGRAM_BOT_TOKEN", "", "Telegram bot token, to answer commands and post briefings.", str(&c.TelegramBotToken)},
+		{"telegram-secret-token", "DRAGOMAN_TELEGRAM_SECRET_TOKEN", "", "The secret_token given to setWebhook: turns on `/v1/hooks/telegram`.", str(&c.TelegramSecretToken)},
+		{"telegram-chat-id", "DRAGOMAN_TELEGRAM_CHAT_ID", "", "Telegram chat that receives briefings.", str(&c.TelegramChatID)},
+		{"telegram-api-url", "DRAGOMAN_TELEGRAM_API_URL", "https://api.telegram.org", "Telegram Bot API base URL.", str(&c.TelegramAPIURL)},
+		{"webhook-secret", "DRAGOMAN_WEBHOOK_SECRET", "", "Standard Webhooks secret (`whsec_…`): turns on `/v1/hooks/generic` and signs generic deliveries.", str(&c.WebhookSecret)},
+		{"webhook-url", "DRAGOMAN_WEBHOOK_URL", "", "Endpoint that receives briefings as signed Standard Webhooks events.", str(&c.WebhookURL)},
 		{"log-format", "DRAGOMAN_LOG_FORMAT", "text", "Log format: `text` or `json`.", oneOf(&c.LogFormat, "text", "json")},
 		{"log-level", "DRAGOMAN_LOG_LEVEL", "info", "Log level: `debug`, `info`, `warn` or `error`.", oneOf(&c.LogLevel, "debug", "info", "warn", "error")},
 	}

@@ -92,6 +92,8 @@ type Request struct {
 	TZ         string   `json:"tz"`   // IANA zone; the day runs midnight to midnight there
 	MaxStories int      `json:"max_stories,omitempty"`
 	Sources    []string `json:"sources,omitempty"` // outlets to include; all when empty
+	// Deliver posts the briefing to every configured destination.
+	Deliver bool `json:"deliver,omitempty"`
 }
 
 // Limits on requests.

@@ -93,12 +93,24 @@ func (s *Server) handleBuildBriefing(c echo.Context) error {
 	}
 	ctx, cancel := s.requestContext(c)
 	defer cancel()
+	if req.Deliver && s.deps.Deliveries == nil {
+		return gateway.Errorf(gateway.CodeServiceUnavailable, "Deliveries run in the gateway (dragoman serve) only.")
+	}
 	b, _, err := s.deps.Briefings.Build(ctx, req, s.cfg.TZ, false)
 	if err != nil {
 		return err
 	}
+	out := struct {
+		*gateway.Briefing
+		Deliveries []int64 `json:"deliveries,omitempty"`
+	}{Briefing: b}
+	if req.Deliver {
+		if out.Deliveries, err = s.deps.Deliveries.DeliverBriefing(ctx, b); err != nil {
+			return err
+		}
+	}
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/briefings/"+b.Date+"?tz="+b.TZ)
-	return c.JSON(http.StatusCreated, b)
+	return c.JSON(http.StatusCreated, out)
 }
 
 // handleBriefing serves a stored briefing as JSON, Markdown (?format=md)
@@ -134,4 +146,46 @@ func (s *Server) handleBriefing(c echo.Context) error {
 		return c.HTMLBlob(http.StatusOK, page)
 	}
 	return gateway.FieldError(gateway.CodeInvalidField, "format", "format must be json, md or html.")
+}
+
+// handleDeliveries pages through the delivery log, newest first.
+func (s *Server) handleDeliveries(c echo.Context) error {
+	if s.deps.Deliveries == nil {
+		return gateway.Errorf(gateway.CodeServiceUnavailable, "Deliveries run in the gateway (dragoman serve) only.")
+	}
+	limit := 0
+	if l := c.QueryParam("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 {
+			return gateway.FieldError(gateway.CodeInvalidField, "limit", "limit must be a whole number from 1.")
+		}
+		limit = n
+	}
+	ds, next, err := s.deps.Deliveries.List(c.Request().Context(), limit, c.QueryParam("cursor"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"deliveries": ds, "next_cursor": next})
+}
+
+// handleHook answers a chat platform's webhook. The raw body is read once,
+// within the size limit, since signatures cover its exact bytes.
+func (s *Server) handleHook(platform string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if s.deps.Hooks == nil {
+			return gateway.Errorf(gateway.CodeServiceUnavailable, "Chat hooks run in the gateway (dragoman serve) only.")
+		}
+		body, err := s.readBody(c)
+		if err != nil {
+			return err
+		}
+		resp, err := s.deps.Hooks.Handle(c.Request().Context(), platform, c.Request().Header, body)
+		if err != nil {
+			return err
+		}
+		if resp.ContentType == "" {
+			return c.NoContent(resp.Status)
+		}
+		return c.Blob(resp.Status, resp.ContentType, resp.Body)
+	}
 }

@@ -1,6 +1,10 @@
 package httpapi
 
-import "github.com/labstack/echo/v4"
+import (
+	"github.com/labstack/echo/v4"
+
+	"github.com/dragoman-news/dragoman/gateway/chat"
+)
 
 // routes lists every route the gateway serves.
 func (s *Server) routes() {
@@ -18,4 +22,12 @@ func (s *Server) routes() {
 	e.GET("/v1/articles/:id", s.handleArticle)
 	e.POST("/v1/briefings", s.handleBuildBriefing)
 	e.GET("/v1/briefings/:date", s.handleBriefing)
+	e.GET("/v1/deliveries", s.handleDeliveries)
+
+	e.POST("/v1/hooks/slack", s.handleHook(chat.Slack))
+	e.POST("/v1/hooks/discord", s.handleHook(chat.Discord))
+	e.POST("/v1/hooks/mattermost", s.handleHook(chat.Mattermost))
+	e.POST("/v1/hooks/teams", s.handleHook(chat.Teams))
+	e.POST("/v1/hooks/telegram", s.handleHook(chat.Telegram))
+	e.POST("/v1/hooks/generic", s.handleHook(chat.Generic))
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/dragoman-news/dragoman/gateway"
 	"github.com/dragoman-news/dragoman/gateway/briefing"
+	"github.com/dragoman-news/dragoman/gateway/chat"
 	"github.com/dragoman-news/dragoman/gateway/ingest"
 	"github.com/dragoman-news/dragoman/gateway/metrics"
 )
@@ -37,6 +38,17 @@ type Briefings interface {
 	Stored(ctx context.Context, req briefing.Request, defaultTZ string) (*gateway.Briefing, error)
 }
 
+// Hooks answers chat webhooks.
+type Hooks interface {
+	Handle(ctx context.Context, platform string, header http.Header, body []byte) (*chat.Response, error)
+}
+
+// Deliveries reads the delivery log and posts briefings.
+type Deliveries interface {
+	List(ctx context.Context, limit int, cursor string) ([]gateway.Delivery, string, error)
+	DeliverBriefing(ctx context.Context, b *gateway.Briefing) ([]int64, error)
+}
+
 // Check is a readiness check: nil when the component is ready.
 type Check func(ctx context.Context) error
 
@@ -58,6 +70,10 @@ type Deps struct {
 	Translator Translator
 	Articles   Articles
 	Briefings  Briefings
+	// Hooks and Deliveries are nil where no jobs run (the terminal
+	// commands): their routes then answer 503.
+	Hooks      Hooks
+	Deliveries Deliveries
 	// Ready lists the readiness checks, by component name.
 	Ready map[string]Check
 	// CacheStats returns the cache statistics to serve as JSON.

@@ -49,7 +49,7 @@ func TestIngestText(t *testing.T) {
 	again := []ingest.Request{
 		{Text: seed(t)}, // same text
 		{Text: seed(t) + "\n\nفقرة أخرى مختلفة.", URL: "https://alghad.example/a#comments"}, // same URL
-		{Text: "  " + strings.ReplaceAll(seed(t), "\n", "\r\n")},                          // same text, other white space
+		{Text: "  " + strings.ReplaceAll(seed(t), "\n", "\r\n")},                            // same text, other white space
 	}
 	for i, r := range again {
 		b, created, err := e.Ingest.Ingest(ctx, r)
@@ -210,10 +210,10 @@ func TestList(t *testing.T) {
 func TestCanonical(t *testing.T) {
 	for in, want := range map[string]string{
 		"HTTPS://News.Example:443/a/b/?utm_source=x&id=2&fbclid=y#top": "https://news.example/a/b?id=2",
-		"http://news.example:80/":                                     "http://news.example/",
-		"https://news.example/a?b=2&a=1":                              "https://news.example/a?a=1&b=2",
-		"https://user@news.example/x":                                 "https://news.example/x",
-		"not a url":                                                   "",
+		"http://news.example:80/":                                      "http://news.example/",
+		"https://news.example/a?b=2&a=1":                               "https://news.example/a?a=1&b=2",
+		"https://user@news.example/x":                                  "https://news.example/x",
+		"not a url":                                                    "",
 	} {
 		if got := ingest.Canonical(in); got != want {
 			t.Errorf("Canonical(%q) = %q, want %q", in, got, want)

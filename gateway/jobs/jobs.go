@@ -22,6 +22,7 @@ import (
 
 	"github.com/dragoman-news/dragoman/gateway"
 	"github.com/dragoman-news/dragoman/gateway/briefing"
+	"github.com/dragoman-news/dragoman/gateway/chat"
 	"github.com/dragoman-news/dragoman/gateway/ingest"
 )
 
@@ -63,6 +64,19 @@ type Store interface {
 	FeedItemDone(ctx context.Context, feed, key string) (bool, error)
 	MarkFeedItem(ctx context.Context, feed, key string, articleID int64, failure error) error
 	DeleteExpiredCache(ctx context.Context) (int64, error)
+	CreateDelivery(ctx context.Context, d gateway.Delivery, target []byte, parts [][]byte) (int64, bool, error)
+	DeliveryWork(ctx context.Context, id int64) (*gateway.Delivery, []byte, [][]byte, error)
+	UpdateDelivery(ctx context.Context, id int64, partsSent int, status, lastError string, attempt bool) error
+}
+
+// Replier runs chat commands.
+type Replier interface {
+	Reply(ctx context.Context, cmd chat.Command) chat.Reply
+}
+
+// Sender posts a delivery's parts.
+type Sender interface {
+	Send(ctx context.Context, t chat.Target, id string, index int, part []byte) error
 }
 
 // Deps are the jobs' collaborators.
@@ -71,8 +85,12 @@ type Deps struct {
 	Briefer Briefer
 	Feeds   Feeds
 	Store   Store
-	Logger  *slog.Logger
-	Now     func() time.Time
+	Chat    Replier
+	Sender  Sender
+	// Destinations receive every scheduled briefing.
+	Destinations []chat.Target
+	Logger       *slog.Logger
+	Now          func() time.Time
 }
 
 // Migrate creates or updates River's tables.
@@ -90,6 +108,7 @@ func Migrate(ctx context.Context, db *sql.DB) error {
 // Runner runs the jobs.
 type Runner struct {
 	client *river.Client[*sql.Tx]
+	deps   Deps
 }
 
 // Start migrates River's tables and starts working jobs until Stop.
@@ -106,6 +125,8 @@ func Start(ctx context.Context, cfg Config, deps Deps) (*Runner, error) {
 	river.AddWorker(workers, &pollWorker{deps: deps})
 	river.AddWorker(workers, &ingestWorker{deps: deps})
 	river.AddWorker(workers, &sweepWorker{deps: deps})
+	river.AddWorker(workers, &commandWorker{deps: deps})
+	river.AddWorker(workers, &deliverWorker{deps: deps})
 
 	var periodic []*river.PeriodicJob
 	if cfg.BriefingAt != "" {
@@ -142,7 +163,7 @@ func Start(ctx context.Context, cfg Config, deps Deps) (*Runner, error) {
 	if err := client.Start(ctx); err != nil {
 		return nil, fmt.Errorf("jobs: start: %w", err)
 	}
-	return &Runner{client: client}, nil
+	return &Runner{client: client, deps: deps}, nil
 }
 
 // Stop finishes the jobs running (within ctx) and stops.
@@ -253,6 +274,8 @@ func (w *buildWorker) Work(ctx context.Context, job *river.Job[buildArgs]) error
 		return err
 	case saved:
 		w.deps.Logger.Info("scheduled briefing written", "date", b.Date, "tz", b.TZ, "stories", len(b.Stories), "model_calls", b.ModelCalls)
+		_, err := deliverBriefing(ctx, river.ClientFromContext[*sql.Tx](ctx), w.deps, b, w.deps.Destinations)
+		return err
 	default:
 		w.deps.Logger.Info("scheduled briefing was already written", "date", b.Date, "tz", b.TZ)
 	}

@@ -67,7 +67,9 @@ func TestLimits(t *testing.T) {
 	mux.HandleFunc("/loop", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/loop", http.StatusFound) })
 	mux.HandleFunc("/gone", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "gone", http.StatusGone) })
 	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) { time.Sleep(300 * time.Millisecond) })
-	mux.HandleFunc("/ua", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(r.UserAgent() + "|" + r.Header.Get("Accept"))) })
+	mux.HandleFunc("/ua", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(r.UserAgent() + "|" + r.Header.Get("Accept")))
+	})
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	f := fetcher(true)
