@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -67,39 +66,21 @@ func (s *Service) compose(ctx context.Context, task, text string, bullets int, t
 		Task: task, Text: text, Options: map[string]string{"bullets": strconv.Itoa(bullets), "title": title},
 		Model: s.cfg.SummaryModel, PromptHash: s.composeHash,
 	})
-	value, src, err := s.cache.Do(ctx, key, false, func(ctx context.Context, _ func(StreamEvent)) ([]byte, error) {
+	d, src, err := cached(ctx, s, key, false, "digest", func(ctx context.Context, _ func(StreamEvent)) (*Digest, error) {
 		english, _ := LookupLanguage("en")
-		d := promptData{Source: english.Name, Target: english.Name, Nonce: nonce(text), Text: text, Bullets: bullets, Title: title}
-		msgs, err := s.render(task+".system", task+".user", d)
-		if err != nil {
-			return nil, err
-		}
-		var doc summaryDoc
-		usage, err := s.ask(ctx, ChatRequest{
-			Model: s.cfg.SummaryModel, Messages: msgs, MaxTokens: s.cfg.MaxOutputTokens,
-			JSON: &JSONSchema{Name: task, Schema: s.summary.bullets[bullets]},
-		}, func(resp ChatResponse) *Error {
-			var verr *Error
-			doc, verr = s.summary.checkSummary(resp, bullets)
-			return verr
-		}, func(problem *Error) (string, error) {
-			d.Problem = problemSentence(problem)
-			return s.prompts.Render("summarize.correct", d)
+		doc, usage, err := s.askBullets(ctx, task, task, promptData{
+			Source: english.Name, Target: english.Name, Nonce: nonce(text), Text: text, Bullets: bullets, Title: title,
 		})
 		if err != nil {
 			return nil, err
 		}
-		return json.Marshal(Digest{Headline: doc.Headline, Bullets: doc.Bullets, Usage: usage})
+		return &Digest{Headline: doc.Headline, Bullets: doc.Bullets, Usage: usage}, nil
 	}, nil)
 	if err != nil {
-		return nil, contextError(err)
-	}
-	var d Digest
-	if err := json.Unmarshal(value, &d); err != nil {
-		return nil, Wrap(CodeInternal, err, "A stored digest could not be read.")
+		return nil, err
 	}
 	if src != cache.Computed {
 		d.Cached, d.Usage = true, Usage{}
 	}
-	return &d, nil
+	return d, nil
 }

@@ -7,6 +7,7 @@
 package gateway
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -261,4 +262,25 @@ func (s *Service) render(system, user string, d promptData) ([]Message, error) {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	return []Message{{Role: RoleSystem, Content: sys}, {Role: RoleUser, Content: usr}}, nil
+}
+
+// cached returns the answer for key: from the cache, or from fill, run once
+// among concurrent callers and stored only when it succeeds. what names the
+// answer in the error a stored value that cannot be read gives.
+func cached[T any](ctx context.Context, s *Service, key cache.Key, refresh bool, what string, fill func(context.Context, func(StreamEvent)) (*T, error), stream func(StreamEvent)) (*T, cache.Source, error) {
+	value, src, err := s.cache.Do(ctx, key, refresh, func(ctx context.Context, emit func(StreamEvent)) ([]byte, error) {
+		v, err := fill(ctx, emit)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(v)
+	}, stream)
+	if err != nil {
+		return nil, src, contextError(err)
+	}
+	v := new(T)
+	if err := json.Unmarshal(value, v); err != nil {
+		return nil, src, Wrap(CodeInternal, err, "A stored "+what+" could not be read.")
+	}
+	return v, src, nil
 }

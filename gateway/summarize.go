@@ -37,22 +37,14 @@ func (s *Service) Summarize(ctx context.Context, req SummarizeRequest) (*Summary
 		Task: "summarize", Text: art.text, Options: s.options(art, map[string]string{"bullets": strconv.Itoa(req.Bullets)}),
 		Model: s.cfg.SummaryModel, PromptHash: s.summarizeHash,
 	})
-	value, src, err := s.cache.Do(ctx, key, req.Refresh, func(ctx context.Context, _ func(StreamEvent)) ([]byte, error) {
+	sum, src, err := cached(ctx, s, key, req.Refresh, "summary", func(ctx context.Context, _ func(StreamEvent)) (*Summary, error) {
 		if err := s.selectTerms(art); err != nil {
 			return nil, err
 		}
-		sum, err := s.summarize(ctx, art, req.Bullets)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(sum)
+		return s.summarize(ctx, art, req.Bullets)
 	}, nil)
 	if err != nil {
-		return nil, contextError(err)
-	}
-	var sum Summary
-	if err := json.Unmarshal(value, &sum); err != nil {
-		return nil, Wrap(CodeInternal, err, "A stored summary could not be read.")
+		return nil, err
 	}
 	switch src {
 	case cache.Hit:
@@ -60,7 +52,7 @@ func (s *Service) Summarize(ctx context.Context, req SummarizeRequest) (*Summary
 	case cache.Shared:
 		sum.Coalesced, sum.Usage = true, Usage{}
 	}
-	return &sum, nil
+	return sum, nil
 }
 
 func (s *Service) summarize(ctx context.Context, art *prepared, bullets int) (*Summary, error) {
@@ -79,22 +71,7 @@ func (s *Service) summarize(ctx context.Context, art *prepared, bullets int) (*S
 		Source: source, Target: art.target.Name, Nonce: nonce(text), Text: text,
 		Glossary: art.terms, Bullets: bullets,
 	}
-	msgs, err := s.render("summarize.system", "summarize.user", d)
-	if err != nil {
-		return nil, err
-	}
-	var doc summaryDoc
-	used, err := s.ask(ctx, ChatRequest{
-		Model: s.cfg.SummaryModel, Messages: msgs, MaxTokens: s.cfg.MaxOutputTokens,
-		JSON: &JSONSchema{Name: "summary", Schema: s.summary.bullets[bullets]},
-	}, func(resp ChatResponse) *Error {
-		var verr *Error
-		doc, verr = s.summary.checkSummary(resp, bullets)
-		return verr
-	}, func(problem *Error) (string, error) {
-		d.Problem = problemSentence(problem)
-		return s.prompts.Render("summarize.correct", d)
-	})
+	doc, used, err := s.askBullets(ctx, "summarize", "summary", d)
 	usage = usage.Add(used)
 	if err != nil {
 		return nil, err
@@ -302,4 +279,27 @@ func sentenceCase(s string) string {
 		s += "."
 	}
 	return s
+}
+
+// askBullets asks the model for a headline and exactly d.Bullets bullets
+// with the prompts named task, checks the answer like a summary and asks
+// once more, with the problem named, when it fails the checks.
+func (s *Service) askBullets(ctx context.Context, task, schema string, d promptData) (summaryDoc, Usage, error) {
+	var doc summaryDoc
+	msgs, err := s.render(task+".system", task+".user", d)
+	if err != nil {
+		return doc, Usage{}, err
+	}
+	usage, err := s.ask(ctx, ChatRequest{
+		Model: s.cfg.SummaryModel, Messages: msgs, MaxTokens: s.cfg.MaxOutputTokens,
+		JSON: &JSONSchema{Name: schema, Schema: s.summary.bullets[d.Bullets]},
+	}, func(resp ChatResponse) *Error {
+		var verr *Error
+		doc, verr = s.summary.checkSummary(resp, d.Bullets)
+		return verr
+	}, func(problem *Error) (string, error) {
+		d.Problem = problemSentence(problem)
+		return s.prompts.Render("summarize.correct", d)
+	})
+	return doc, usage, err
 }

@@ -33,22 +33,14 @@ func (s *Service) Translate(ctx context.Context, req TranslateRequest, stream fu
 		Task: "translate", Text: art.text, Options: s.options(art, nil),
 		Model: s.cfg.TranslationModel, PromptHash: s.translateHash,
 	})
-	value, src, err := s.cache.Do(ctx, key, req.Refresh, func(ctx context.Context, emit func(StreamEvent)) ([]byte, error) {
+	t, src, err := cached(ctx, s, key, req.Refresh, "translation", func(ctx context.Context, emit func(StreamEvent)) (*Translation, error) {
 		if err := s.selectTerms(art); err != nil {
 			return nil, err
 		}
-		t, err := s.translate(ctx, art, emit, stream != nil, req.Refresh)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(t)
+		return s.translate(ctx, art, emit, stream != nil, req.Refresh)
 	}, stream)
 	if err != nil {
-		return nil, contextError(err)
-	}
-	var t Translation
-	if err := json.Unmarshal(value, &t); err != nil {
-		return nil, Wrap(CodeInternal, err, "A stored translation could not be read.")
+		return nil, err
 	}
 	switch src {
 	case cache.Hit:
@@ -56,7 +48,7 @@ func (s *Service) Translate(ctx context.Context, req TranslateRequest, stream fu
 	case cache.Shared:
 		t.Coalesced, t.Usage = true, Usage{}
 	}
-	return &t, nil
+	return t, nil
 }
 
 // unit is a part of the translation in reading order: a paragraph found in

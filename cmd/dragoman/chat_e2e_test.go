@@ -23,7 +23,6 @@ import (
 	"time"
 
 	"github.com/dragoman-news/dragoman/gateway/chat"
-	"github.com/dragoman-news/dragoman/gateway/newstest"
 )
 
 // platforms fakes the chat platforms' APIs and webhooks: it records every
@@ -423,17 +422,7 @@ func TestBriefingDeliveredEverywhereOnce(t *testing.T) {
 		"DRAGOMAN_TELEGRAM_CHAT_ID":       "42",
 		"DRAGOMAN_WEBHOOK_URL":            p.URL + "/generic/hook",
 	})
-	wd, _ := os.Getwd()
-	day, err := newstest.Day(wd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range day {
-		b, _ := json.Marshal(a.Request)
-		if r := g.post(t, "/v1/articles", "application/json", string(b)); r.status != 201 {
-			t.Fatal(r.status)
-		}
-	}
+	g.ingestDay(t)
 	// Discord rate limits the first post, and one Slack webhook post fails.
 	p.mu.Lock()
 	p.fail["/discord/hook"] = []int{429}

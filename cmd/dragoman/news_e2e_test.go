@@ -86,17 +86,7 @@ func TestEndToEndArticles(t *testing.T) {
 
 func TestEndToEndBriefing(t *testing.T) {
 	g := startGateway(t, map[string]string{"DRAGOMAN_BRIEFING_TZ": "Asia/Riyadh"})
-	wd, _ := os.Getwd()
-	day, err := newstest.Day(wd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range day {
-		b, _ := json.Marshal(a.Request)
-		if r := g.post(t, "/v1/articles", "application/json", string(b)); r.status != 201 {
-			t.Fatalf("%s: %d %s", a.Name, r.status, r.body)
-		}
-	}
+	g.ingestDay(t)
 	// Listing: the Riyadh day, page by page.
 	seen, cursor := 0, ""
 	for {
@@ -210,5 +200,21 @@ func TestIngestAndBriefCommands(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"dragoman", "brief", "--date", "2024-01-01"}, getenv, nil, &out, &errOut); err == nil || !strings.Contains(err.Error(), "no_articles") {
 		t.Errorf("empty day: %v", err)
+	}
+}
+
+// ingestDay posts every article of the realistic day in testdata/day.
+func (g *gw) ingestDay(t testing.TB) {
+	t.Helper()
+	wd, _ := os.Getwd()
+	day, err := newstest.Day(wd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range day {
+		b, _ := json.Marshal(a.Request)
+		if r := g.post(t, "/v1/articles", "application/json", string(b)); r.status != 201 {
+			t.Fatalf("%s: %d %s", a.Name, r.status, r.body)
+		}
 	}
 }

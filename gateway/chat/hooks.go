@@ -151,16 +151,26 @@ func (h *Hooks) slack(ctx context.Context, header http.Header, body []byte) (*Re
 		return &Response{Status: http.StatusOK}, nil
 	}
 	form, err := url.ParseQuery(string(body))
-	if err != nil || form.Get("response_url") == "" {
-		return nil, badRequest("The Slack slash command lacks its form fields.")
+	if err != nil {
+		return nil, badRequest("The Slack slash command is not a form.")
 	}
+	return h.slashCommand(ctx, Slack, "Slack", form, body, SlackMessages)
+}
+
+// slashCommand answers the slash-command protocol Slack and Mattermost
+// share: help at once, anything else acknowledged and queued, its answer
+// posted to response_url.
+func (h *Hooks) slashCommand(ctx context.Context, platform, title string, form url.Values, body []byte, messages func(Reply, string) [][]byte) (*Response, error) {
 	name, arg := ParseCommand(form.Get("text"))
 	if name == "help" {
-		return &Response{Status: http.StatusOK, ContentType: "application/json", Body: SlackMessages(helpReply(arg), "ephemeral")[0]}, nil
+		return &Response{Status: http.StatusOK, ContentType: "application/json", Body: messages(helpReply(arg), "ephemeral")[0]}, nil
+	}
+	if form.Get("response_url") == "" {
+		return nil, badRequest("The %s command has no response_url.", title)
 	}
 	cmd := Command{
-		ID: "slack:" + firstNonEmpty(form.Get("trigger_id"), digest(body)), Name: name, Arg: arg, User: form.Get("user_id"),
-		Reply: Target{Platform: Slack, Name: "Slack response_url", URL: form.Get("response_url"), ResponseType: "in_channel"},
+		ID: platform + ":" + firstNonEmpty(form.Get("trigger_id"), digest(body)), Name: name, Arg: arg, User: form.Get("user_id"),
+		Reply: Target{Platform: platform, Name: title + " response_url", URL: form.Get("response_url"), ResponseType: "in_channel"},
 	}
 	if err := h.queue.EnqueueCommand(ctx, cmd); err != nil {
 		return nil, err
@@ -229,21 +239,7 @@ func (h *Hooks) mattermost(ctx context.Context, body []byte) (*Response, error) 
 	if err := VerifyToken(h.cfg.MattermostToken, form.Get("token")); err != nil {
 		return nil, gateway.Wrap(gateway.CodeUnauthorized, err, "The Mattermost token is missing or wrong.")
 	}
-	name, arg := ParseCommand(form.Get("text"))
-	if name == "help" {
-		return &Response{Status: http.StatusOK, ContentType: "application/json", Body: MattermostMessages(helpReply(arg), "ephemeral")[0]}, nil
-	}
-	if form.Get("response_url") == "" {
-		return nil, badRequest("The Mattermost command has no response_url.")
-	}
-	cmd := Command{
-		ID: "mattermost:" + firstNonEmpty(form.Get("trigger_id"), digest(body)), Name: name, Arg: arg, User: form.Get("user_id"),
-		Reply: Target{Platform: Mattermost, Name: "Mattermost response_url", URL: form.Get("response_url"), ResponseType: "in_channel"},
-	}
-	if err := h.queue.EnqueueCommand(ctx, cmd); err != nil {
-		return nil, err
-	}
-	return jsonResponse(http.StatusOK, map[string]string{"response_type": "ephemeral", "text": working(name)}), nil
+	return h.slashCommand(ctx, Mattermost, "Mattermost", form, body, MattermostMessages)
 }
 
 var (

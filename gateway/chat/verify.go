@@ -112,7 +112,11 @@ func StandardSecret(s string) ([]byte, error) {
 // SignStandard signs a Standard Webhooks message: "v1," + base64 of
 // HMAC-SHA256 over "id.timestamp.body".
 func SignStandard(key []byte, id string, ts time.Time, body []byte) string {
-	return "v1," + base64.StdEncoding.EncodeToString(hmacSHA256(key, id, ".", strconv.FormatInt(ts.Unix(), 10), ".", string(body)))
+	return standardSignature(key, id, strconv.FormatInt(ts.Unix(), 10), body)
+}
+
+func standardSignature(key []byte, id, ts string, body []byte) string {
+	return "v1," + base64.StdEncoding.EncodeToString(hmacSHA256(key, id, ".", ts, ".", string(body)))
 }
 
 // VerifyStandard checks a Standard Webhooks request: webhook-id,
@@ -125,7 +129,7 @@ func VerifyStandard(key []byte, h http.Header, body []byte, now time.Time) error
 	if err := fresh(ts, now); err != nil {
 		return err
 	}
-	want := "v1," + base64.StdEncoding.EncodeToString(hmacSHA256(key, id, ".", ts, ".", string(body)))
+	want := standardSignature(key, id, ts, body)
 	for sig := range strings.FieldsSeq(sigs) {
 		if hmac.Equal([]byte(sig), []byte(want)) {
 			return nil
