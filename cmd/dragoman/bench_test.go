@@ -12,6 +12,8 @@ import (
 	"time"
 
 	openai "github.com/sashabaranov/go-openai"
+
+	"github.com/dragoman-news/dragoman/gateway/chat"
 )
 
 // Benchmarks of the whole gateway over HTTP, against the simulator with no
@@ -147,4 +149,40 @@ func BenchmarkCoalescing(b *testing.B) {
 		calls += g.fake.Calls() - before
 	}
 	b.ReportMetric(float64(calls)/float64(b.N), "upstream-calls/200-requests")
+}
+
+// BenchmarkChatAck sends signed Slack slash commands to a gateway whose
+// model takes a second per call, and reports the time to the
+// acknowledgement (Slack allows 3 s) and to the answer posted to the
+// command's response_url, beside /healthz in the same run.
+func BenchmarkChatAck(b *testing.B) {
+	p := newPlatforms(b)
+	g, s := chatGateway(b, p, nil)
+	g.fake.SetLatency(time.Second, 0)
+	var ack, answer, health time.Duration
+	for i := 0; b.Loop(); i++ {
+		id := fmt.Sprintf("bench%d", i)
+		ct, body, h := signed(b, p, s, chat.Slack, fmt.Sprintf("translate قال الرئيس إن الاجتماع رقم %d انتهى.", i), id)
+		start := time.Now()
+		if r := g.hook(b, chat.Slack, ct, body, h); r.status != 200 {
+			b.Fatalf("%d %s", r.status, r.body)
+		}
+		ack += time.Since(start)
+		for len(p.received(answerPath(chat.Slack, id))) == 0 {
+			if time.Since(start) > 20*time.Second {
+				b.Fatal("no answer at the response_url")
+			}
+			time.Sleep(time.Millisecond)
+		}
+		answer += time.Since(start)
+		start = time.Now()
+		if r := g.get(b, "/healthz"); r.status != 200 {
+			b.Fatal(r.status)
+		}
+		health += time.Since(start)
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(ack.Microseconds())/n/1e3, "ack-ms")
+	b.ReportMetric(float64(answer.Microseconds())/n/1e3, "answer-ms")
+	b.ReportMetric(float64(ack)/float64(health), "ack/healthz")
 }

@@ -41,7 +41,7 @@ type posted struct {
 	Status       int
 }
 
-func newPlatforms(t *testing.T) *platforms {
+func newPlatforms(t testing.TB) *platforms {
 	p := &platforms{fail: map[string][]int{}}
 	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -88,7 +88,7 @@ func (p *platforms) received(prefix string) []posted {
 	return out
 }
 
-func (p *platforms) waitFor(t *testing.T, prefix string, n int) []posted {
+func (p *platforms) waitFor(t testing.TB, prefix string, n int) []posted {
 	t.Helper()
 	eventually(t, fmt.Sprintf("%d posts to %s", n, prefix), 20*time.Second, func() bool { return len(p.received(prefix)) >= n })
 	return p.received(prefix)
@@ -109,7 +109,7 @@ const (
 	webhookSecret = "d2ViaG9vayBzZWNyZXQga2V5IDMyIGJ5dGVzIQ=="
 )
 
-func chatGateway(t *testing.T, p *platforms, extra map[string]string) (*gw, secrets) {
+func chatGateway(t testing.TB, p *platforms, extra map[string]string) (*gw, secrets) {
 	pub, priv, _ := ed25519.GenerateKey(nil)
 	s := secrets{discordKey: priv, teamsKey: []byte("teams outgoing webhook key"), webhookKey: nil}
 	s.webhookKey, _ = base64.StdEncoding.DecodeString(webhookSecret)
@@ -137,7 +137,7 @@ func chatGateway(t *testing.T, p *platforms, extra map[string]string) (*gw, secr
 
 func now() string { return strconv.FormatInt(time.Now().Unix(), 10) }
 
-func (g *gw) hook(t *testing.T, platform, contentType string, body []byte, header http.Header) response {
+func (g *gw) hook(t testing.TB, platform, contentType string, body []byte, header http.Header) response {
 	t.Helper()
 	req, _ := http.NewRequest("POST", g.url+"/v1/hooks/"+platform, strings.NewReader(string(body)))
 	req.Header = header.Clone()
@@ -146,7 +146,7 @@ func (g *gw) hook(t *testing.T, platform, contentType string, body []byte, heade
 }
 
 // signed builds each platform's request for a command text, signed.
-func signed(t *testing.T, p *platforms, s secrets, platform, text, id string) (string, []byte, http.Header) {
+func signed(t testing.TB, p *platforms, s secrets, platform, text, id string) (string, []byte, http.Header) {
 	switch platform {
 	case chat.Slack:
 		form := url.Values{"command": {"/dragoman"}, "text": {text}, "response_url": {p.URL + "/slack/response/" + id},

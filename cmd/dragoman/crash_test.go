@@ -114,7 +114,7 @@ func countArticles(t *testing.T, base string) int {
 	}
 }
 
-func eventually(t *testing.T, what string, within time.Duration, cond func() bool) {
+func eventually(t testing.TB, what string, within time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for !cond() {

@@ -154,8 +154,13 @@ func Start(ctx context.Context, cfg Config, deps Deps) (*Runner, error) {
 		JobTimeout:           cfg.JobTimeout,
 		RescueStuckJobsAfter: cfg.RescueAfter,
 		FetchPollInterval:    cfg.PollInterval,
-		MaxAttempts:          10,
-		Logger:               deps.Logger,
+		// A job inserted here is fetched after the cooldown: River's 100 ms
+		// default, paid twice by a chat command (the command, then its
+		// delivery), was most of a chat answer's wait beyond the model.
+		// A fetch is one query on a local file.
+		FetchCooldown: 10 * time.Millisecond,
+		MaxAttempts:   10,
+		Logger:        deps.Logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
