@@ -36,15 +36,16 @@ func New[E any](tiers Tier, ttl time.Duration) *Cache[E] {
 	return &Cache[E]{tiers: tiers, ttl: ttl}
 }
 
-// Get returns a stored value without computing anything.
-func (c *Cache[E]) Get(ctx context.Context, key Key) ([]byte, bool) {
-	v, ok, _ := c.tiers.Get(ctx, key)
-	return v, ok
+// GetMany returns the stored values of those keys that have one, without
+// computing anything.
+func (c *Cache[E]) GetMany(ctx context.Context, keys []Key) map[Key][]byte {
+	found, _ := getMany(ctx, c.tiers, keys)
+	return found
 }
 
-// Set stores a value computed outside Do.
-func (c *Cache[E]) Set(ctx context.Context, key Key, value []byte) {
-	_ = c.tiers.Set(ctx, key, value, c.ttl) // the tier reports its own failures
+// SetMany stores values computed outside Do.
+func (c *Cache[E]) SetMany(ctx context.Context, entries []Entry) {
+	_ = setMany(ctx, c.tiers, entries, c.ttl) // the tiers report their own failures
 }
 
 // Do returns the answer for key: from the tiers, or else from fill, run

@@ -165,6 +165,68 @@ func TestLayeredBackfillsAndSurvivesFailures(t *testing.T) {
 	}
 }
 
+// batching is a tier that counts its round trips.
+type batching struct {
+	*Memory
+	gets, sets atomic.Int64
+}
+
+func (b *batching) GetMany(ctx context.Context, keys []Key) (map[Key][]byte, error) {
+	b.gets.Add(1)
+	found := map[Key][]byte{}
+	for _, k := range keys {
+		if v, ok, _ := b.Memory.Get(ctx, k); ok {
+			found[k] = v
+		}
+	}
+	return found, nil
+}
+
+func (b *batching) SetMany(ctx context.Context, entries []Entry, ttl time.Duration) error {
+	b.sets.Add(1)
+	for _, e := range entries {
+		_ = b.Memory.Set(ctx, e.Key, e.Value, ttl)
+	}
+	return nil
+}
+
+func TestLayeredBatches(t *testing.T) {
+	ctx := context.Background()
+	fast := NewMemory(MemoryConfig{TTL: time.Hour, MaxBytes: 1 << 20})
+	slow := &batching{Memory: NewMemory(MemoryConfig{TTL: time.Hour, MaxBytes: 1 << 20})}
+	c := New[string](NewLayered(nil, fast, slow), time.Hour)
+
+	var keys []Key
+	var entries []Entry
+	for i := range 10 {
+		keys = append(keys, key(fmt.Sprint(i)))
+		entries = append(entries, Entry{keys[i], []byte(fmt.Sprint("v", i))})
+	}
+	c.SetMany(ctx, entries[:6])
+	if slow.sets.Load() != 1 {
+		t.Errorf("6 entries took %d writes to the batching tier, want 1", slow.sets.Load())
+	}
+	_ = fast.Set(ctx, keys[6], []byte("v6"), 0)        // only in the fast tier
+	_ = slow.Memory.Set(ctx, keys[7], []byte("v7"), 0) // only in the slow tier
+	found := c.GetMany(ctx, keys)
+	if len(found) != 8 {
+		t.Fatalf("found %d of 8 stored", len(found))
+	}
+	for i := range 8 {
+		if string(found[keys[i]]) != fmt.Sprint("v", i) {
+			t.Errorf("key %d = %q", i, found[keys[i]])
+		}
+	}
+	// The fast tier answered 0-6; the slow tier was asked once, for the
+	// rest, and what it had was copied into the fast tier.
+	if slow.gets.Load() != 1 {
+		t.Errorf("%d reads of the batching tier, want 1", slow.gets.Load())
+	}
+	if _, ok, _ := fast.Get(ctx, keys[7]); !ok {
+		t.Error("a value found in the slow tier was not copied into the fast one")
+	}
+}
+
 func newTestCache() *Cache[string] {
 	return New[string](NewMemory(MemoryConfig{TTL: time.Hour, MaxBytes: 1 << 20}), time.Hour)
 }
@@ -235,7 +297,7 @@ func TestCacheSharesFailureAndNeverStoresIt(t *testing.T) {
 	if calls.Load() != 1 {
 		t.Errorf("failed computation ran %d times", calls.Load())
 	}
-	if _, ok := c.Get(context.Background(), key("k")); ok {
+	if _, ok := c.GetMany(context.Background(), []Key{key("k")})[key("k")]; ok {
 		t.Error("failure was cached")
 	}
 	v, src, err := c.Do(context.Background(), key("k"), false, func(context.Context, func(string)) ([]byte, error) {
@@ -249,14 +311,14 @@ func TestCacheSharesFailureAndNeverStoresIt(t *testing.T) {
 func TestCacheRefreshBypassesReadButWrites(t *testing.T) {
 	c := newTestCache()
 	ctx := context.Background()
-	c.Set(ctx, key("k"), []byte("stale"))
+	c.SetMany(ctx, []Entry{{key("k"), []byte("stale")}})
 	v, src, err := c.Do(ctx, key("k"), true, func(context.Context, func(string)) ([]byte, error) {
 		return []byte("fresh"), nil
 	}, nil)
 	if err != nil || src != Computed || string(v) != "fresh" {
 		t.Fatalf("refresh = %q, %v, %v", v, src, err)
 	}
-	if got, _ := c.Get(ctx, key("k")); string(got) != "fresh" {
+	if got := c.GetMany(ctx, []Key{key("k")})[key("k")]; string(got) != "fresh" {
 		t.Errorf("cache holds %q after refresh", got)
 	}
 }

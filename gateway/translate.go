@@ -63,14 +63,18 @@ type unit struct {
 // With refresh, the translation memory is not read either.
 func (s *Service) translate(ctx context.Context, art *prepared, emit func(StreamEvent), streaming, refresh bool) (*Translation, error) {
 	segs := segments(art.paras, s.tokens, s.cfg.ChunkTokens)
+	keys := make([]cache.Key, len(art.paras))
+	for i, p := range art.paras {
+		keys[i] = s.paragraphKey(art, p)
+	}
 	memory := make([]string, len(art.paras))
 	remembered := make([]bool, len(art.paras))
-	for i, p := range art.paras {
-		if refresh {
-			break
-		}
-		if v, ok := s.cache.Get(ctx, s.paragraphKey(art, p)); ok {
-			memory[i], remembered[i] = string(v), true
+	if !refresh {
+		found := s.cache.GetMany(ctx, keys)
+		for i, k := range keys {
+			if v, ok := found[k]; ok {
+				memory[i], remembered[i] = string(v), true
+			}
 		}
 	}
 
@@ -143,12 +147,13 @@ func (s *Service) translate(ctx context.Context, art *prepared, emit func(Stream
 			}
 			texts, used, err := s.translateChunk(gctx, art, u.segs, previous, sink)
 			mu.Lock()
-			defer mu.Unlock()
 			usage = usage.Add(used)
 			if err != nil {
+				mu.Unlock()
 				return err
 			}
 			var final strings.Builder
+			var done []cache.Entry
 			for j, sg := range u.segs {
 				if j > 0 {
 					final.WriteString(joinerBetween(u.segs[j-1], sg))
@@ -156,10 +161,14 @@ func (s *Service) translate(ctx context.Context, art *prepared, emit func(Stream
 				final.WriteString(texts[j])
 				pieces[sg.para] = append(pieces[sg.para], texts[j])
 				if left[sg.para]--; left[sg.para] == 0 {
-					s.cache.Set(ctx, s.paragraphKey(art, art.paras[sg.para]), []byte(strings.Join(pieces[sg.para], " ")))
+					done = append(done, cache.Entry{Key: keys[sg.para], Value: []byte(strings.Join(pieces[sg.para], " "))})
 				}
 			}
 			seq.finish(i, final.String())
+			mu.Unlock()
+			// Finished paragraphs are remembered at once, in one write, even
+			// if another chunk fails later.
+			s.cache.SetMany(ctx, done)
 			return nil
 		})
 	}

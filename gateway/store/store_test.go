@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -223,5 +224,42 @@ func TestCacheTierSurvivesReopen(t *testing.T) {
 	}
 	if n, err := s2.DeleteExpiredCache(ctx); n != 1 || err != nil {
 		t.Errorf("swept %d, %v", n, err)
+	}
+}
+
+func TestCacheTierInBatches(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, t.TempDir())
+	// More keys than one query may bind, half of them stored.
+	keys := make([]cache.Key, 2*maxKeysPerQuery+7)
+	var entries []cache.Entry
+	for i := range keys {
+		keys[i] = cache.NewKey(cache.Parts{Task: "paragraph", Text: strconv.Itoa(i)})
+		if i%2 == 0 {
+			entries = append(entries, cache.Entry{Key: keys[i], Value: []byte("v" + strconv.Itoa(i))})
+		}
+	}
+	if err := s.SetMany(ctx, entries, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	found, err := s.GetMany(ctx, keys)
+	if err != nil || len(found) != len(entries) {
+		t.Fatalf("found %d of %d: %v", len(found), len(entries), err)
+	}
+	for _, e := range entries {
+		if string(found[e.Key]) != string(e.Value) {
+			t.Fatalf("%s = %q, want %q", e.Key, found[e.Key], e.Value)
+		}
+	}
+	// A rewrite replaces the value and its expiry.
+	if err := s.SetMany(ctx, []cache.Entry{{Key: keys[0], Value: []byte("new")}}, time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(5 * time.Millisecond)
+	if found, _ := s.GetMany(ctx, keys[:2]); len(found) != 0 {
+		t.Errorf("expired rewrite served: %q", found)
+	}
+	if err := s.SetMany(ctx, nil, time.Hour); err != nil {
+		t.Errorf("empty batch: %v", err)
 	}
 }
