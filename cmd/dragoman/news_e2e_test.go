@@ -112,8 +112,13 @@ func TestEndToEndBriefing(t *testing.T) {
 	if len(found.Articles) != 3 {
 		t.Errorf("q=زلزال: %d", len(found.Articles))
 	}
-	if r := g.get(t, "/v1/articles?date=4-11-2025"); r.status != 400 {
-		t.Errorf("bad date: %d", r.status)
+	for _, bad := range []string{"date=4-11-2025", "limit=0", "limit=ten", "limit=201"} {
+		if r := g.get(t, "/v1/articles?"+bad); r.status != 400 {
+			t.Errorf("%s: %d", bad, r.status)
+		}
+	}
+	if r := g.get(t, "/v1/briefings/2025-11-04?max_stories=0"); r.status != 400 {
+		t.Errorf("max_stories=0: %d", r.status)
 	}
 
 	if r := g.get(t, "/v1/briefings/2025-11-04"); r.status != 404 {

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"mime"
 	"net/http"
+	"net/url"
 	"reflect"
 	"slices"
 	"strconv"
@@ -196,11 +197,23 @@ func queryOptions(c echo.Context, dst any, article *gateway.Article) error {
 		if !ok {
 			return gateway.FieldError(gateway.CodeUnknownField, "bullets", "bullets applies to /v1/summarize only.")
 		}
-		n, err := strconv.Atoi(b)
-		if err != nil {
-			return gateway.FieldError(gateway.CodeInvalidField, "bullets", "bullets must be a whole number.")
-		}
-		sum.Bullets = n
+		return queryCount(q, "bullets", &sum.Bullets)
 	}
+	return nil
+}
+
+// queryCount reads an optional count from the query string into dst. Zero
+// stands for "the default" in the request types, so a count given
+// explicitly must be at least 1: ?limit=0 is an error, not the default.
+func queryCount(q url.Values, name string, dst *int) error {
+	v := q.Get(name)
+	if v == "" {
+		return nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return gateway.FieldError(gateway.CodeInvalidField, name, "%s must be a whole number from 1.", name)
+	}
+	*dst = n
 	return nil
 }

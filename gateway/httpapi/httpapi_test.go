@@ -149,9 +149,11 @@ func TestPlainTextAndHTMLBodies(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("status %d: %s", resp.StatusCode, body)
 	}
-	resp, body = do(t, "POST", ts.URL+"/v1/summarize?bullets=three", "text/plain", "نص")
-	if p := problem(t, resp, body); p.Code != gateway.CodeInvalidField || p.Field != "bullets" {
-		t.Errorf("bullets=three: %+v", p)
+	for _, bad := range []string{"three", "0", "-2"} {
+		resp, body = do(t, "POST", ts.URL+"/v1/summarize?bullets="+bad, "text/plain", "نص")
+		if p := problem(t, resp, body); p.Code != gateway.CodeInvalidField || p.Field != "bullets" {
+			t.Errorf("bullets=%s: %+v", bad, p)
+		}
 	}
 	tr, sum := st.translate[0], st.summarize[0]
 	if tr.Text != "نص المقال" || tr.SourceLang != "ar" || tr.TargetLang != "fr" || tr.Title != "T" || len(tr.Glossaries) != 2 || tr.Refresh {

@@ -52,12 +52,8 @@ func (s *Server) handleArticle(c echo.Context) error {
 func (s *Server) handleListArticles(c echo.Context) error {
 	qp := c.QueryParams()
 	q := gateway.ArticleQuery{Source: qp.Get("source"), Search: qp.Get("q"), Cursor: qp.Get("cursor")}
-	if l := qp.Get("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil {
-			return gateway.FieldError(gateway.CodeInvalidField, "limit", "limit must be a whole number.")
-		}
-		q.Limit = n
+	if err := queryCount(qp, "limit", &q.Limit); err != nil {
+		return err
 	}
 	if date := qp.Get("date"); date != "" {
 		tz := qp.Get("tz")
@@ -118,12 +114,8 @@ func (s *Server) handleBuildBriefing(c echo.Context) error {
 func (s *Server) handleBriefing(c echo.Context) error {
 	qp := c.QueryParams()
 	req := briefing.Request{Date: c.Param("date"), TZ: qp.Get("tz")}
-	if m := qp.Get("max_stories"); m != "" {
-		n, err := strconv.Atoi(m)
-		if err != nil {
-			return gateway.FieldError(gateway.CodeInvalidField, "max_stories", "max_stories must be a whole number.")
-		}
-		req.MaxStories = n
+	if err := queryCount(qp, "max_stories", &req.MaxStories); err != nil {
+		return err
 	}
 	if src := qp.Get("sources"); src != "" {
 		req.Sources = strings.Split(src, ",")
@@ -154,12 +146,8 @@ func (s *Server) handleDeliveries(c echo.Context) error {
 		return gateway.Errorf(gateway.CodeServiceUnavailable, "Deliveries run in the gateway (dragoman serve) only.")
 	}
 	limit := 0
-	if l := c.QueryParam("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 {
-			return gateway.FieldError(gateway.CodeInvalidField, "limit", "limit must be a whole number from 1.")
-		}
-		limit = n
+	if err := queryCount(c.QueryParams(), "limit", &limit); err != nil {
+		return err
 	}
 	ds, next, err := s.deps.Deliveries.List(c.Request().Context(), limit, c.QueryParam("cursor"))
 	if err != nil {
