@@ -51,6 +51,7 @@ const (
 	CodeIdempotencyKeyReused Code = "idempotency_key_reused"
 	CodeAnswerIncomplete     Code = "answer_incomplete"
 	CodeNoArticles           Code = "no_articles"
+	CodeConflict             Code = "conflict"
 )
 
 // codeInfo is the fixed status and title of each code.
@@ -96,6 +97,7 @@ var codeInfo = map[Code]struct {
 	CodeIdempotencyKeyReused: {http.StatusUnprocessableEntity, "Idempotency key reused"},
 	CodeAnswerIncomplete:     {http.StatusBadGateway, "Answer incomplete"},
 	CodeNoArticles:           {http.StatusUnprocessableEntity, "No articles"},
+	CodeConflict:             {http.StatusConflict, "Conflict"},
 }
 
 // Codes lists every code in its documented order.
@@ -109,7 +111,7 @@ func Codes() []Code {
 		CodeNumbersLost, CodeWrongBulletCount, CodeInvalidAnswer, CodeNotFound, CodeMethodNotAllowed,
 		CodeInternal, CodeClientClosed, CodeUnsupportedLanguage,
 		CodeFetchFailed, CodeURLForbidden, CodeUnauthorized, CodeServiceUnavailable,
-		CodeIdempotencyKeyReused, CodeAnswerIncomplete, CodeNoArticles,
+		CodeIdempotencyKeyReused, CodeAnswerIncomplete, CodeNoArticles, CodeConflict,
 	}
 }
 

@@ -24,7 +24,7 @@ import (
 	"github.com/dragoman-news/dragoman/gateway/ingest"
 	"github.com/dragoman-news/dragoman/gateway/jobs"
 	"github.com/dragoman-news/dragoman/gateway/llm"
-	"github.com/dragoman-news/dragoman/gateway/llmtest"
+	"github.com/dragoman-news/dragoman/gateway/llmsim"
 	"github.com/dragoman-news/dragoman/gateway/metrics"
 	"github.com/dragoman-news/dragoman/gateway/store"
 	"github.com/dragoman-news/dragoman/gateway/webfetch"
@@ -111,7 +111,7 @@ func (a *app) wire(ctx context.Context) error {
 			return err
 		}
 		if model == "" {
-			model = llmtest.DemoModel
+			model = llmsim.DemoModel
 		}
 	}
 	notReady := readiness(cfg, model)
@@ -286,7 +286,7 @@ func (a *app) startSimulator() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("demo simulator: %w", err)
 	}
-	srv := &http.Server{Handler: llmtest.New(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: llmsim.New(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	a.closers = append(a.closers, func() { _ = srv.Close() })
 	return "http://" + ln.Addr().String() + "/v1", nil

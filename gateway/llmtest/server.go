@@ -1,15 +1,15 @@
-// Package llmtest is an OpenAI-compatible chat server for tests, benchmarks
-// and the gateway's demo mode. It answers with a deterministic simulation
-// (see Simulation), streams when asked, records every request, and injects
-// the faults real servers produce: rate limits with Retry-After, 5xx, hangs,
-// malformed JSON, refusals, truncation, answers in the wrong language,
-// reasoning blocks, and servers that refuse JSON schemas.
+// Package llmtest is the test kit for code that calls a model: an
+// OpenAI-compatible server (the simulator of gateway/llmsim) that records
+// every request and injects the faults real servers produce: rate limits
+// with Retry-After, 5xx, hangs, malformed JSON, refusals, truncation,
+// answers in the wrong language, reasoning blocks, and servers that refuse
+// JSON schemas. It is for tests and benchmarks only; the binary's demo mode
+// uses gateway/llmsim directly.
 package llmtest
 
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -18,10 +18,12 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dragoman-news/dragoman/gateway/llmsim"
 )
 
 // DemoModel is the model name the simulator reports when asked for none.
-const DemoModel = "dragoman-simulator"
+const DemoModel = llmsim.DemoModel
 
 // FaultKind is a way for a call to go wrong.
 type FaultKind int
@@ -52,21 +54,7 @@ type Fault struct {
 }
 
 // Message is a chat message as received.
-type Message struct {
-	Role    string `json:"role"`
-	Content string `json:"content"`
-}
-
-type message = Message
-
-type responseFormat struct {
-	Type       string `json:"type"`
-	JSONSchema *struct {
-		Name   string          `json:"name"`
-		Schema json.RawMessage `json:"schema"`
-		Strict bool            `json:"strict"`
-	} `json:"json_schema"`
-}
+type Message = llmsim.Message
 
 // Request is a recorded chat request.
 type Request struct {
@@ -87,7 +75,7 @@ type Request struct {
 
 // Article returns the text between the article markers of the request.
 func (r Request) Article() string {
-	return parseSimulation(r.Messages, nil).Article
+	return llmsim.Parse(r.Messages, nil).Article
 }
 
 // Responder computes an answer's content in place of the simulation.
@@ -108,10 +96,10 @@ type Server struct {
 	gate         chan struct{}
 }
 
-// New returns a simulator; it is an http.Handler.
+// New returns a fake; it is an http.Handler.
 func New() *Server { return &Server{} }
 
-// Start runs a new simulator on a loopback port until the test ends.
+// Start runs a new fake on a loopback port until the test ends.
 func Start(tb testing.TB) *Server {
 	s := New()
 	ts := httptest.NewServer(s)
@@ -198,50 +186,20 @@ func (s *Server) Reset() {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	switch {
-	case r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/models"):
-		writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": []any{map[string]any{"id": DemoModel, "object": "model"}}})
-	case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/chat/completions"):
-		s.chat(w, r)
-	default:
-		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.URL.Path)
-	}
-}
-
-type wireRequest struct {
-	Model         string    `json:"model"`
-	Messages      []Message `json:"messages"`
-	Stream        bool      `json:"stream"`
-	StreamOptions *struct {
-		IncludeUsage bool `json:"include_usage"`
-	} `json:"stream_options"`
-	ResponseFormat      *responseFormat `json:"response_format"`
-	Temperature         *float64        `json:"temperature"`
-	MaxTokens           *int            `json:"max_tokens"`
-	MaxCompletionTokens *int            `json:"max_completion_tokens"`
-}
-
-func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, 32<<20))
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "invalid_request_error", err.Error())
+	if llmsim.ServeModels(w, r) {
 		return
 	}
-	var in wireRequest
-	if err := json.Unmarshal(body, &in); err != nil {
-		writeError(w, http.StatusBadRequest, "invalid_request_error", "invalid JSON body: "+err.Error())
+	in, body, ok := llmsim.ReadRequest(w, r)
+	if !ok {
 		return
 	}
 	req := Request{
 		Path: r.URL.Path, Header: r.Header.Clone(), Body: body, Model: in.Model, Messages: in.Messages,
-		Stream: in.Stream, IncludeUsage: in.StreamOptions != nil && in.StreamOptions.IncludeUsage,
+		Stream: in.Stream, IncludeUsage: in.IncludeUsage(), ResponseFormat: in.Format(),
 		Temperature: in.Temperature, MaxTokens: in.MaxTokens, MaxCompletionTokens: in.MaxCompletionTokens,
 	}
-	if in.ResponseFormat != nil {
-		req.ResponseFormat = in.ResponseFormat.Type
-		if in.ResponseFormat.JSONSchema != nil {
-			req.Schema = in.ResponseFormat.JSONSchema.Schema
-		}
+	if in.ResponseFormat != nil && in.ResponseFormat.JSONSchema != nil {
+		req.Schema = in.ResponseFormat.JSONSchema.Schema
 	}
 
 	s.mu.Lock()
@@ -261,24 +219,23 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if in.Model == "" {
-		writeError(w, http.StatusBadRequest, "invalid_request_error", "you must provide a model parameter")
+	if !llmsim.CheckModel(w, in) {
 		return
 	}
 	if rejectSchema && req.ResponseFormat == "json_schema" {
-		writeError(w, http.StatusBadRequest, "invalid_request_error", "response_format json_schema is not supported by this server")
+		llmsim.WriteError(w, http.StatusBadRequest, "invalid_request_error", "response_format json_schema is not supported by this server")
 		return
 	}
-	if !sleep(r, latency) {
+	if !llmsim.Sleep(r, latency) {
 		return
 	}
 	switch fault.Kind {
 	case RateLimit:
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(fault.RetryAfter.Seconds()))))
-		writeError(w, http.StatusTooManyRequests, "rate_limit_error", "Rate limit reached for requests")
+		llmsim.WriteError(w, http.StatusTooManyRequests, "rate_limit_error", "Rate limit reached for requests")
 		return
 	case ServerError:
-		writeError(w, http.StatusInternalServerError, "server_error", "The server had an error while processing your request.")
+		llmsim.WriteError(w, http.StatusInternalServerError, "server_error", "The server had an error while processing your request.")
 		return
 	case Hang:
 		<-ctx.Done()
@@ -294,41 +251,21 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	sim := parseSimulation(in.Messages, in.ResponseFormat)
+	sim := in.Simulation()
 	var content string
-	switch {
-	case respond != nil:
+	if respond != nil {
 		content = respond(req)
-	case sim.JSON:
-		content = sim.Document()
-	default:
-		content = sim.Translate()
+	} else {
+		content = sim.Answer()
 	}
-	finish := "stop"
-	content, finish = applyFault(fault.Kind, content, finish, sim)
-
-	usage := map[string]int{"prompt_tokens": promptTokens(in.Messages), "completion_tokens": len([]rune(content)) / 4}
-	usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
-	model := in.Model
-	if in.Stream {
-		s.stream(w, r, model, content, finish, usage, req.IncludeUsage, tokenLatency, fault.Kind == Disconnect)
-		return
-	}
-	if !sleep(r, time.Duration(len(pieces(content)))*tokenLatency) {
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"id": "chatcmpl-sim", "object": "chat.completion", "created": time.Now().Unix(), "model": model,
-		"choices": []any{map[string]any{
-			"index": 0, "finish_reason": finish,
-			"message": map[string]any{"role": "assistant", "content": content},
-		}},
-		"usage": usage,
+	content, finish := applyFault(fault.Kind, content, "stop", sim)
+	llmsim.WriteAnswer(w, r, in, llmsim.Answer{
+		Content: content, Finish: finish, TokenDelay: tokenLatency, DropHalfway: fault.Kind == Disconnect,
 	})
 }
 
 // applyFault turns a good answer into the faulty one.
-func applyFault(kind FaultKind, content, finish string, sim Simulation) (string, string) {
+func applyFault(kind FaultKind, content, finish string, sim llmsim.Simulation) (string, string) {
 	switch kind {
 	case Arabic:
 		return sim.Article, finish
@@ -367,83 +304,4 @@ func applyFault(kind FaultKind, content, finish string, sim Simulation) (string,
 		return "", "content_filter"
 	}
 	return content, finish
-}
-
-func (s *Server) stream(w http.ResponseWriter, r *http.Request, model, content, finish string, usage map[string]int, includeUsage bool, tokenLatency time.Duration, disconnect bool) {
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-cache")
-	flusher, _ := w.(http.Flusher)
-	send := func(v any) {
-		b, _ := json.Marshal(v)
-		fmt.Fprintf(w, "data: %s\n\n", b)
-		if flusher != nil {
-			flusher.Flush()
-		}
-	}
-	chunk := func(delta map[string]any, finish any) map[string]any {
-		return map[string]any{
-			"id": "chatcmpl-sim", "object": "chat.completion.chunk", "created": time.Now().Unix(), "model": model,
-			"choices": []any{map[string]any{"index": 0, "delta": delta, "finish_reason": finish}},
-		}
-	}
-	send(chunk(map[string]any{"role": "assistant", "content": ""}, nil))
-	ps := pieces(content)
-	for i, p := range ps {
-		if disconnect && i == len(ps)/2 {
-			panic(http.ErrAbortHandler) // drops the connection mid-answer
-		}
-		if i > 0 && !sleep(r, tokenLatency) {
-			return
-		}
-		send(chunk(map[string]any{"content": p}, nil))
-	}
-	send(chunk(map[string]any{}, finish))
-	if includeUsage {
-		send(map[string]any{"id": "chatcmpl-sim", "object": "chat.completion.chunk", "model": model, "choices": []any{}, "usage": usage})
-	}
-	fmt.Fprint(w, "data: [DONE]\n\n")
-	if flusher != nil {
-		flusher.Flush()
-	}
-}
-
-// pieces splits an answer into token-sized pieces, white space kept.
-func pieces(s string) []string {
-	if s == "" {
-		return nil
-	}
-	return strings.SplitAfter(s, " ")
-}
-
-func promptTokens(messages []Message) int {
-	n := 0
-	for _, m := range messages {
-		n += len([]rune(m.Content))/3 + 4
-	}
-	return n
-}
-
-// sleep waits d unless the client goes away first.
-func sleep(r *http.Request, d time.Duration) bool {
-	if d <= 0 {
-		return true
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-r.Context().Done():
-		return false
-	}
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-func writeError(w http.ResponseWriter, status int, typ, msg string) {
-	writeJSON(w, status, map[string]any{"error": map[string]any{"message": msg, "type": typ}})
 }

@@ -1,4 +1,4 @@
-package llmtest
+package llmsim
 
 import (
 	"encoding/json"
@@ -38,8 +38,9 @@ var (
 	reportLine       = regexp.MustCompile(`^Report \d+:`)
 )
 
-// parseSimulation reads what the simulator needs from a request.
-func parseSimulation(messages []message, format *responseFormat) Simulation {
+// Parse reads what the simulator needs from a request's messages and
+// response format (nil when none was asked for).
+func Parse(messages []Message, format *ResponseFormat) Simulation {
 	var sim Simulation
 	for _, m := range messages {
 		switch {
@@ -92,6 +93,15 @@ func (sim Simulation) Translate() string {
 		out[i] = capitalize(sim.renderText(p))
 	}
 	return strings.Join(out, "\n\n")
+}
+
+// Answer is the simulated answer: a JSON document when one is wanted, the
+// word-by-word translation otherwise.
+func (sim Simulation) Answer() string {
+	if sim.JSON {
+		return sim.Document()
+	}
+	return sim.Translate()
 }
 
 // Document fills the requested JSON shape from the article's sentences.
